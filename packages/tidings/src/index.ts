@@ -1,0 +1,54 @@
+// The public API of the core package, picked by hand. Internals are not exported.
+export { TidingsError, ValidationError, HandlerNotFoundError, DuplicateHandlerError, TimeoutError, AbortedError } from './errors.js';
+export type { ValidationIssue } from './errors.js';
+
+export type { Clock, TimerHandle } from './time/clock.js';
+export { systemClock } from './time/clock.js';
+
+export type { Message, Envelope, EventMap, RequestMap, MessageOf, EnvelopeOf, RequestOf } from './messages/message.js';
+export type { Metadata } from './messages/metadata.js';
+export { isTraceparent } from './messages/metadata.js';
+export { defineEvent, defineCommand, defineQuery, payload, returns } from './messages/define.js';
+export type {
+  MessageDefinition,
+  EventDefinition,
+  CommandDefinition,
+  QueryDefinition,
+  AnyDefinition,
+  EventMapOf,
+  RequestMapOf,
+  DefinitionData,
+  DefinitionResult,
+  Payload,
+  Returns,
+} from './messages/define.js';
+export type { StandardSchemaV1 } from './messages/standard-schema.js';
+export { uuidv7, uuidv7Generator, isUuid } from './messages/ids.js';
+export type { IdGenerator, RandomSource } from './messages/ids.js';
+export { assertSerializable } from './messages/serializable.js';
+export { categoryOf } from './messages/names.js';
+export { toWire, fromWire } from './messages/wire.js';
+export type { WireMessage, WireEnvelope } from './messages/wire.js';
+
+export type { Middleware, MiddlewareContext, MiddlewareKind } from './bus/middleware.js';
+export { compose } from './bus/middleware.js';
+
+export type * from './store/types.js';
+export {
+  ConcurrencyError,
+  DuplicateEventError,
+  StreamDeletedError,
+  UnknownOutcomeError,
+  StoreBusyError,
+  IncompatibleStoreError,
+  StoreClosedError,
+} from './store/errors.js';
+export {
+  assertStreamId,
+  assertExpectedVersion,
+  prepareAppend,
+  versionMatches,
+  DEFAULT_MAX_EVENT_BYTES,
+  MAX_STREAM_ID_LENGTH,
+} from './store/validation.js';
+export type { PreparedEvent, PrepareOptions } from './store/validation.js';

@@ -1,0 +1,138 @@
+import { assertMessageType } from './names.js';
+import type { Message } from './message.js';
+import type { Metadata } from './metadata.js';
+import { isStandardSchema, type InferOutput, type StandardSchemaV1 } from './standard-schema.js';
+
+declare const PHANTOM: unique symbol;
+
+/** A type-only marker for data that has no runtime schema: `payload<{ orderId: string }>()`. */
+export interface Payload<D> {
+  readonly [PHANTOM]?: D;
+  readonly kind: 'payload';
+}
+/** A type-only marker for a command's or query's result: `returns<{ total: number }>()`. */
+export interface Returns<R> {
+  readonly [PHANTOM]?: R;
+  readonly kind: 'returns';
+}
+
+/**
+ * Declares the data type of a message without a runtime schema. Data is then only checked to be
+ * JSON-serialisable.
+ *
+ * @example
+ * const OrderPaid = defineEvent('order.paid', payload<{ orderId: string; amount: number }>());
+ */
+export function payload<D>(): Payload<D> {
+  return { kind: 'payload' };
+}
+
+/**
+ * Declares the result type of a command or query.
+ *
+ * @example
+ * const GetOrder = defineQuery('order.get', payload<{ orderId: string }>(), returns<Order | undefined>());
+ */
+export function returns<R>(): Returns<R> {
+  return { kind: 'returns' };
+}
+
+export type MessageKind = 'event' | 'command' | 'query';
+
+/** What `defineEvent` / `defineCommand` / `defineQuery` return: a typed factory with its type name, guard and schema. */
+export interface MessageDefinition<K extends MessageKind, T extends string, D, R = void> {
+  (data: D, metadata?: Metadata): Message<T, D>;
+  readonly kind: K;
+  readonly type: T;
+  /** The Standard Schema that validates data where the message enters the system, if any. */
+  readonly schema: StandardSchemaV1<unknown, D> | undefined;
+  /** Type guard: narrows any message to this one. */
+  is(message: { readonly type: string } | null | undefined): message is Message<T, D>;
+  /** Phantom: the result type, for commands and queries. */
+  readonly [PHANTOM]?: R;
+}
+
+export type EventDefinition<T extends string = string, D = unknown> = MessageDefinition<'event', T, D>;
+export type CommandDefinition<T extends string = string, D = unknown, R = unknown> = MessageDefinition<'command', T, D, R>;
+export type QueryDefinition<T extends string = string, D = unknown, R = unknown> = MessageDefinition<'query', T, D, R>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any` keeps the variance open so every definition is assignable.
+export type AnyDefinition = MessageDefinition<MessageKind, string, any, any>;
+
+type DataOf<S> = S extends StandardSchemaV1 ? InferOutput<S> : S extends Payload<infer D> ? D : undefined;
+
+/** The data type of a definition. */
+export type DefinitionData<Def> = Def extends MessageDefinition<MessageKind, string, infer D, unknown> ? D : never;
+/** The result type of a command or query definition. */
+export type DefinitionResult<Def> = Def extends { readonly [PHANTOM]?: infer R } ? R : never;
+
+/** Builds an event map from a list of event definitions. */
+export type EventMapOf<Defs extends readonly AnyDefinition[]> = {
+  [Def in Defs[number] as Def['type']]: DefinitionData<Def>;
+};
+/** Builds a command or query map from a list of definitions. */
+export type RequestMapOf<Defs extends readonly AnyDefinition[]> = {
+  [Def in Defs[number] as Def['type']]: { data: DefinitionData<Def>; result: DefinitionResult<Def> };
+};
+
+function define<K extends MessageKind, T extends string, D, R>(
+  kind: K,
+  type: T,
+  shape: StandardSchemaV1 | Payload<unknown> | undefined,
+): MessageDefinition<K, T, D, R> {
+  assertMessageType(type, `${kind} type`);
+  const schema = isStandardSchema(shape) ? (shape as StandardSchemaV1<unknown, D>) : undefined;
+  const factory = (data: D, metadata?: Metadata): Message<T, D> =>
+    metadata === undefined ? { type, data } : { type, data, metadata };
+  return Object.assign(factory, {
+    kind,
+    type,
+    schema,
+    is: (message: { readonly type: string } | null | undefined): message is Message<T, D> => message?.type === type,
+  }) as MessageDefinition<K, T, D, R>;
+}
+
+/**
+ * Declares an event type: a dotted, past-tense name and, optionally, a Standard Schema (zod,
+ * valibot, arktype…) or a `payload<T>()` type marker.
+ *
+ * @example
+ * const OrderPaid = defineEvent('order.paid', z.object({ orderId: z.string(), amount: z.number().int() }));
+ * bus.emit(OrderPaid({ orderId: 'o-1', amount: 9900 }));
+ */
+export function defineEvent<const T extends string, S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined>(
+  type: T,
+  schema?: S,
+): EventDefinition<T, DataOf<S>> {
+  return define('event', type, schema);
+}
+
+/**
+ * Declares a command type, its data and its result.
+ *
+ * @example
+ * const PayOrder = defineCommand('order.pay', payload<{ orderId: string }>(), returns<{ paidAt: string }>());
+ */
+export function defineCommand<
+  const T extends string,
+  S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined,
+  R = void,
+>(type: T, schema?: S, result?: Returns<R>): CommandDefinition<T, DataOf<S>, R> {
+  void result;
+  return define('command', type, schema);
+}
+
+/**
+ * Declares a query type, its data and its result.
+ *
+ * @example
+ * const GetStock = defineQuery('stock.get', payload<{ productId: string }>(), returns<number>());
+ */
+export function defineQuery<
+  const T extends string,
+  S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined,
+  R = unknown,
+>(type: T, schema?: S, result?: Returns<R>): QueryDefinition<T, DataOf<S>, R> {
+  void result;
+  return define('query', type, schema);
+}

@@ -1,0 +1,91 @@
+import type { Clock } from '../time/clock.js';
+import type { IdGenerator } from './ids.js';
+import type { Envelope, Message } from './message.js';
+import type { Metadata } from './metadata.js';
+
+/** What an envelope needs from its bus to create ids and timestamps lazily. */
+export interface EnvelopeFactory {
+  readonly clock: Clock;
+  readonly nextId: IdGenerator;
+}
+
+const EMPTY: Metadata = Object.freeze({});
+
+/**
+ * The envelope delivered to handlers. `id`, `occurredAt` and `metadata` are computed on first read:
+ * a dispatch to handlers that only read `type` and `data` allocates nothing else. The timestamp is
+ * taken at publish time (a number), only the `Date` object is created lazily.
+ */
+export class LazyEnvelope<T extends string = string, D = unknown> implements Envelope<T, D> {
+  readonly type: T;
+  readonly data: D;
+  readonly streamId: string | undefined;
+  /** The envelope whose handler published this one, for correlation, causation and loop protection. */
+  readonly parent: LazyEnvelope | undefined;
+  /** How many handler hops separate this message from the one that started the chain. */
+  readonly depth: number;
+  readonly #factory: EnvelopeFactory;
+  readonly #userMetadata: Metadata | undefined;
+  readonly #at: number;
+  #id: string | undefined;
+  #metadata: Metadata | undefined;
+
+  constructor(factory: EnvelopeFactory, message: Message<T, D>, streamId: string | undefined, parent: LazyEnvelope | undefined) {
+    this.type = message.type;
+    this.data = message.data;
+    this.streamId = streamId;
+    this.parent = parent;
+    this.depth = parent === undefined ? 0 : parent.depth + 1;
+    this.#factory = factory;
+    this.#userMetadata = message.metadata;
+    this.#at = factory.clock.now();
+  }
+
+  get id(): string {
+    return (this.#id ??= (this.#userMetadata?.['id'] as string | undefined) ?? this.#factory.nextId());
+  }
+
+  get occurredAt(): Date {
+    return new Date(this.#at);
+  }
+
+  /** Publish time in epoch milliseconds. */
+  get timestamp(): number {
+    return this.#at;
+  }
+
+  get metadata(): Metadata {
+    if (this.#metadata !== undefined) return this.#metadata;
+    const user = this.#userMetadata;
+    const parent = this.parent;
+    if (parent === undefined) {
+      this.#metadata = user ?? EMPTY;
+    } else {
+      const inherited: Record<string, unknown> = {
+        correlationId: parent.metadata.correlationId ?? parent.id,
+        causationId: parent.id,
+      };
+      if (parent.metadata.traceparent !== undefined) inherited['traceparent'] = parent.metadata.traceparent;
+      this.#metadata = Object.freeze({ ...inherited, ...user });
+    }
+    return this.#metadata;
+  }
+
+  /** The chain of types from the root message to this one, for loop diagnostics. */
+  chain(): string[] {
+    const types: string[] = [];
+    for (let e: LazyEnvelope | undefined = this; e !== undefined; e = e.parent) types.push(e.type);
+    return types.reverse();
+  }
+
+  toJSON(): { id: string; type: T; data: D; metadata: Metadata; occurredAt: string; streamId?: string } {
+    const json = {
+      id: this.id,
+      type: this.type,
+      data: this.data,
+      metadata: this.metadata,
+      occurredAt: this.occurredAt.toISOString(),
+    };
+    return this.streamId === undefined ? json : { ...json, streamId: this.streamId };
+  }
+}

@@ -1,0 +1,138 @@
+import { TidingsError, ValidationError } from '../errors.js';
+import { isUuid } from '../messages/ids.js';
+import { assertMessageType } from '../messages/names.js';
+import { assertSerializable } from '../messages/serializable.js';
+import type { AppendOptions, EventToAppend, ExpectedVersion } from './types.js';
+
+/** Default largest event accepted by every store: 1 MiB of JSON (data plus metadata), the smallest broker's default. */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+/** Longest stream id, in UTF-16 code units. */
+export const MAX_STREAM_ID_LENGTH = 512;
+
+// Control characters and lone surrogates: neither survives every database intact.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const BAD_STREAM_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Stream ids: 1 to 512 characters, any Unicode except control characters and lone surrogates. Stored verbatim. */
+export function assertStreamId(streamId: unknown): asserts streamId is string {
+  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH || BAD_STREAM_CHARS.test(streamId)) {
+    throw new ValidationError(
+      `Invalid stream id ${JSON.stringify(streamId)}: expected a string of 1 to ${MAX_STREAM_ID_LENGTH} characters without control characters or lone surrogates, conventionally '<category>-<id>' such as 'order-42'.`,
+      [{ path: ['streamId'], message: 'invalid stream id' }],
+      { code: 'INVALID_STREAM_ID' },
+    );
+  }
+}
+
+export function assertExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
+  if (expected === 'any' || expected === 'no-stream' || expected === 'exists') return;
+  if (typeof expected === 'bigint' && expected >= 0n) return;
+  throw new ValidationError(
+    `Invalid expectedVersion ${typeof expected === 'bigint' ? `${expected}n` : JSON.stringify(expected)}: expected 'any', 'no-stream', 'exists' or a non-negative bigint such as 3n.`,
+    [{ path: ['expectedVersion'], message: 'invalid expected version' }],
+    { code: 'INVALID_EXPECTED_VERSION' },
+  );
+}
+
+/** An event checked and encoded for storage. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly type: string;
+  /** JSON text of the (codec-encoded) data. */
+  readonly data: string;
+  /** JSON text of the metadata ('{}' when none). */
+  readonly metadata: string;
+  readonly correlationId: string | undefined;
+  readonly causationId: string | undefined;
+  readonly schemaVersion: number;
+}
+
+export interface PrepareOptions {
+  readonly maxEventBytes?: number | undefined;
+  readonly nextId: () => string;
+  readonly encode?: ((data: unknown, event: { type: string; streamId: string; metadata: Record<string, unknown> }) => unknown) | undefined;
+}
+
+/**
+ * Validates an append before anything is written and encodes each event the way every store
+ * stores it. Throws a {@link ValidationError} naming the first problem; nothing is written then.
+ */
+export function prepareAppend(
+  streamId: unknown,
+  events: unknown,
+  options: AppendOptions | undefined,
+  prepare: PrepareOptions,
+): { streamId: string; expectedVersion: ExpectedVersion; events: PreparedEvent[] } {
+  assertStreamId(streamId);
+  const expectedVersion = options?.expectedVersion ?? 'any';
+  assertExpectedVersion(expectedVersion);
+  if (!Array.isArray(events)) {
+    throw new ValidationError(`append('${streamId}', events) expects an array of events, got ${typeof events}.`, [{ path: ['events'], message: 'not an array' }]);
+  }
+  const max = prepare.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const seen = new Set<string>();
+  const prepared = (events as readonly EventToAppend[]).map((event, i): PreparedEvent => {
+    if (typeof event !== 'object' || event === null) {
+      throw new ValidationError(`Event ${i} of the append to '${streamId}' is not an object: expected { type, data, metadata? }.`, [{ path: ['events', i], message: 'not an object' }]);
+    }
+    assertMessageType(event.type, 'event type');
+    const id = event.id ?? prepare.nextId();
+    if (typeof id !== 'string' || !isUuid(id)) {
+      throw new ValidationError(`Event ${i} ('${event.type}') has id ${JSON.stringify(id)}: expected a UUID string.`, [{ path: ['events', i, 'id'], message: 'not a UUID' }], { code: 'INVALID_EVENT_ID' });
+    }
+    const key = id.toLowerCase();
+    if (seen.has(key)) {
+      throw new ValidationError(`Event id ${id} appears twice in one append to '${streamId}': every event needs its own id.`, [{ path: ['events', i, 'id'], message: 'duplicate id in append' }], { code: 'INVALID_EVENT_ID' });
+    }
+    seen.add(key);
+    if (event.data === undefined) {
+      throw new ValidationError(`Event ${i} ('${event.type}') has no data: expected a JSON value (use null or {} for none).`, [{ path: ['events', i, 'data'], message: 'undefined' }], { code: 'NOT_SERIALIZABLE' });
+    }
+    const metadata = (event.metadata ?? {}) as Record<string, unknown>;
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw new ValidationError(`Event ${i} ('${event.type}') metadata must be an object.`, [{ path: ['events', i, 'metadata'], message: 'not an object' }]);
+    }
+    assertSerializable(event.data, event.type, 'data');
+    assertSerializable(metadata, event.type, 'metadata');
+    const schemaVersion = metadata['schemaVersion'] ?? 1;
+    if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
+      throw new ValidationError(`Event ${i} ('${event.type}') has schemaVersion ${JSON.stringify(schemaVersion)}: expected a positive integer.`, [{ path: ['events', i, 'metadata', 'schemaVersion'], message: 'invalid' }]);
+    }
+    const encoded = prepare.encode === undefined ? event.data : prepare.encode(event.data, { type: event.type, streamId, metadata });
+    const data = JSON.stringify(encoded);
+    const meta = JSON.stringify(metadata);
+    const bytes = utf8Length(data) + utf8Length(meta);
+    if (bytes > max) {
+      throw new ValidationError(
+        `Event ${i} ('${event.type}') of the append to '${streamId}' is ${bytes} bytes of JSON, over the limit of ${max}. Store large payloads elsewhere and keep a reference, or raise maxEventBytes.`,
+        [{ path: ['events', i], message: 'too large' }],
+        { code: 'EVENT_TOO_LARGE' },
+      );
+    }
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    return { id: key, type: event.type, data, metadata: meta, correlationId: str(metadata['correlationId']), causationId: str(metadata['causationId']), schemaVersion };
+  });
+  return { streamId, expectedVersion, events: prepared };
+}
+
+function utf8Length(s: string): number {
+  // Buffer is Node-only; TextEncoder exists everywhere Tidings runs.
+  return s.length < 256 && /^[\x20-\x7e]*$/.test(s) ? s.length : encoder.encode(s).length;
+}
+const encoder = new TextEncoder();
+
+/** Checks an expected version against the stream's current one; `exists` means version > 0. */
+export function versionMatches(expected: ExpectedVersion, actual: bigint): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no-stream') return actual === 0n;
+  if (expected === 'exists') return actual > 0n;
+  return expected === actual;
+}
+
+/** Raised by stores when a limit passed to a read is not a positive integer. */
+export function assertLimit(limit: unknown): void {
+  if (limit === undefined) return;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+    throw new TidingsError('INVALID_LIMIT', `Invalid read limit ${JSON.stringify(limit)}: expected a non-negative integer or nothing for all.`);
+  }
+}
