@@ -15,6 +15,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/only-throw-error': 'error',
+      // Re-rejecting a caught `unknown` as-is is deliberate: wrapping would lose what was thrown.
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
     },
   },
   {

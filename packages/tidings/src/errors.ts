@@ -69,9 +69,13 @@ export class TimeoutError extends TidingsError {
 /** An operation was cancelled through its AbortSignal. `cause` is the signal's reason. */
 export class AbortedError extends TidingsError {
   constructor(what: string, reason: unknown) {
-    super('ABORTED', `${what} was aborted: its AbortSignal fired${reason instanceof Error ? ` (${reason.message})` : ''}.`, {
-      cause: reason,
-    });
+    super(
+      'ABORTED',
+      `${what} was aborted: its AbortSignal fired${reason instanceof Error ? ` (${reason.message})` : ''}.`,
+      {
+        cause: reason,
+      },
+    );
   }
 }
 
@@ -83,7 +87,7 @@ export function toError(value: unknown): Error {
 
 function describe(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }

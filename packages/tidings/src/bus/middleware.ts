@@ -29,7 +29,10 @@ export interface MiddlewareContext {
  *   try { return await next(); } finally { console.log(ctx.kind, ctx.message.type, Date.now() - started, 'ms'); }
  * };
  */
-export type Middleware<C extends MiddlewareContext = MiddlewareContext> = (ctx: C, next: () => Promise<unknown>) => Promise<unknown>;
+export type Middleware<C extends MiddlewareContext = MiddlewareContext> = (
+  ctx: C,
+  next: () => Promise<unknown>,
+) => Promise<unknown>;
 
 /**
  * Composes middleware around a final step, outermost first. Returns the final step unchanged
@@ -46,14 +49,14 @@ export function compose<C extends MiddlewareContext>(
         try {
           return Promise.resolve(final(ctx));
         } catch (error) {
-          return Promise.reject(error as Error);
+          return Promise.reject(error);
         }
       }
       // Each call of next() runs the rest of the chain afresh, which is what retry relies on.
       try {
         return middleware[i]!(ctx, () => run(i + 1));
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error);
       }
     };
     return run(0);

@@ -53,7 +53,12 @@ export interface MessageDefinition<K extends MessageKind, T extends string, D, R
 }
 
 export type EventDefinition<T extends string = string, D = unknown> = MessageDefinition<'event', T, D>;
-export type CommandDefinition<T extends string = string, D = unknown, R = unknown> = MessageDefinition<'command', T, D, R>;
+export type CommandDefinition<T extends string = string, D = unknown, R = unknown> = MessageDefinition<
+  'command',
+  T,
+  D,
+  R
+>;
 export type QueryDefinition<T extends string = string, D = unknown, R = unknown> = MessageDefinition<'query', T, D, R>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any` keeps the variance open so every definition is assignable.
@@ -89,7 +94,7 @@ function define<K extends MessageKind, T extends string, D, R>(
     type,
     schema,
     is: (message: { readonly type: string } | null | undefined): message is Message<T, D> => message?.type === type,
-  }) as MessageDefinition<K, T, D, R>;
+  });
 }
 
 /**
@@ -100,10 +105,10 @@ function define<K extends MessageKind, T extends string, D, R>(
  * const OrderPaid = defineEvent('order.paid', z.object({ orderId: z.string(), amount: z.number().int() }));
  * bus.emit(OrderPaid({ orderId: 'o-1', amount: 9900 }));
  */
-export function defineEvent<const T extends string, S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined>(
-  type: T,
-  schema?: S,
-): EventDefinition<T, DataOf<S>> {
+export function defineEvent<
+  const T extends string,
+  S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined,
+>(type: T, schema?: S): EventDefinition<T, DataOf<S>> {
   return define('event', type, schema);
 }
 

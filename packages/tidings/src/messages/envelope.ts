@@ -30,7 +30,12 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
   #id: string | undefined;
   #metadata: Metadata | undefined;
 
-  constructor(factory: EnvelopeFactory, message: Message<T, D>, streamId: string | undefined, parent: LazyEnvelope | undefined) {
+  constructor(
+    factory: EnvelopeFactory,
+    message: Message<T, D>,
+    streamId: string | undefined,
+    parent: LazyEnvelope | undefined,
+  ) {
     this.type = message.type;
     this.data = message.data;
     this.streamId = streamId;
@@ -73,8 +78,8 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
 
   /** The chain of types from the root message to this one, for loop diagnostics. */
   chain(): string[] {
-    const types: string[] = [];
-    for (let e: LazyEnvelope | undefined = this; e !== undefined; e = e.parent) types.push(e.type);
+    const types: string[] = [this.type];
+    for (let e = this.parent; e !== undefined; e = e.parent) types.push(e.type);
     return types.reverse();
   }
 

@@ -58,9 +58,11 @@ export function fromWire(message: WireMessage): WireEnvelope {
   const need = (name: string): string => {
     const value = h[name];
     if (value === undefined || value === '') {
-      throw new ValidationError(`Wire message has no '${name}' header: expected a message written by toWire().`, [
-        { path: ['headers', name], message: 'missing header' },
-      ], { code: 'INVALID_WIRE_MESSAGE' });
+      throw new ValidationError(
+        `Wire message has no '${name}' header: expected a message written by toWire().`,
+        [{ path: ['headers', name], message: 'missing header' }],
+        { code: 'INVALID_WIRE_MESSAGE' },
+      );
     }
     return value;
   };
@@ -68,13 +70,18 @@ export function fromWire(message: WireMessage): WireEnvelope {
     try {
       return JSON.parse(text) as unknown;
     } catch (cause) {
-      throw new ValidationError(`Wire message ${what} is not valid JSON.`, [{ path: [what], message: 'invalid JSON' }], {
-        cause,
-        code: 'INVALID_WIRE_MESSAGE',
-      });
+      throw new ValidationError(
+        `Wire message ${what} is not valid JSON.`,
+        [{ path: [what], message: 'invalid JSON' }],
+        {
+          cause,
+          code: 'INVALID_WIRE_MESSAGE',
+        },
+      );
     }
   };
-  const metadata: Record<string, unknown> = h['tidings-meta'] === undefined ? {} : (parse(h['tidings-meta'], 'tidings-meta') as Record<string, unknown>);
+  const metadata: Record<string, unknown> =
+    h['tidings-meta'] === undefined ? {} : (parse(h['tidings-meta'], 'tidings-meta') as Record<string, unknown>);
   if (h['ce-source'] !== undefined && h['ce-source'] !== 'tidings') metadata['source'] = h['ce-source'];
   if (h['tidings-correlation-id'] !== undefined) metadata['correlationId'] = h['tidings-correlation-id'];
   if (h['tidings-causation-id'] !== undefined) metadata['causationId'] = h['tidings-causation-id'];

@@ -1,0 +1,123 @@
+import type { AnyDefinition, EventMapOf, RequestMapOf } from '../messages/define.js';
+import type { IdGenerator } from '../messages/ids.js';
+import type { Clock } from '../time/clock.js';
+import { EventBusImpl } from '../bus/event-bus.js';
+import type { EventBus, HandlerFailure } from '../bus/event-bus-types.js';
+import type { HandlerContext, Hub } from '../bus/handler-context.js';
+import type { Middleware } from '../bus/middleware.js';
+import { RequestBusImpl, type CommandBus, type QueryBus } from '../bus/request-bus.js';
+
+export interface TidingsOptions<
+  Ev extends readonly AnyDefinition[],
+  Cm extends readonly AnyDefinition[],
+  Qr extends readonly AnyDefinition[],
+> {
+  /** Event definitions (schemas validate at publish; undeclared types are refused). */
+  readonly events?: Ev;
+  readonly commands?: Cm;
+  readonly queries?: Qr;
+  readonly clock?: Clock;
+  readonly nextId?: IdGenerator;
+  readonly onError?: (failure: HandlerFailure) => void;
+  readonly middleware?: {
+    readonly publish?: readonly Middleware[];
+    readonly handle?: readonly Middleware[];
+    readonly send?: readonly Middleware[];
+    readonly query?: readonly Middleware[];
+  };
+  readonly maxCausationDepth?: number;
+}
+
+type E<Ev extends readonly AnyDefinition[]> = EventMapOf<Ev>;
+type R<D extends readonly AnyDefinition[]> = RequestMapOf<D>;
+
+/**
+ * The application object: an event bus, a command bus and a query bus wired together, so a
+ * handler's `ctx.publish`, `ctx.send` and `ctx.query` reach the others with causation carried.
+ * (A `store` option that makes subscriptions durable comes with the processing layer.)
+ */
+export interface Tidings<
+  Ev extends readonly AnyDefinition[],
+  Cm extends readonly AnyDefinition[],
+  Qr extends readonly AnyDefinition[],
+> extends AsyncDisposable {
+  readonly events: EventBus<E<Ev>, R<Cm>, R<Qr>>;
+  readonly commands: CommandBus<R<Cm>, HandlerContext<E<Ev>, R<Cm>, R<Qr>>>;
+  readonly queries: QueryBus<R<Qr>, HandlerContext<E<Ev>, R<Cm>, R<Qr>>>;
+  readonly publish: EventBus<E<Ev>, R<Cm>, R<Qr>>['publish'];
+  readonly emit: EventBus<E<Ev>, R<Cm>, R<Qr>>['emit'];
+  readonly subscribe: EventBus<E<Ev>, R<Cm>, R<Qr>>['subscribe'];
+  readonly send: CommandBus<R<Cm>>['send'];
+  readonly query: QueryBus<R<Qr>>['send'];
+  /** Stops accepting messages and drains queued handlers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the application object from message definitions.
+ *
+ * @example
+ * const app = createTidings({ events: [OrderPaid], commands: [PayOrder] });
+ * app.commands.handle('order.pay', async (cmd, ctx) => {
+ *   await ctx.publish(OrderPaid({ orderId: cmd.data.orderId, amount: 9900 }));
+ * });
+ * app.subscribe('order.paid', (e) => console.log('paid', e.data.orderId));
+ * await app.send(PayOrder({ orderId: 'o-1' }));
+ */
+export function createTidings<
+  const Ev extends readonly AnyDefinition[] = [],
+  const Cm extends readonly AnyDefinition[] = [],
+  const Qr extends readonly AnyDefinition[] = [],
+>(options: TidingsOptions<Ev, Cm, Qr> = {}): Tidings<Ev, Cm, Qr> {
+  const hub: Hub = {};
+  const shared = {
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.nextId === undefined ? {} : { nextId: options.nextId }),
+    ...(options.maxCausationDepth === undefined ? {} : { maxCausationDepth: options.maxCausationDepth }),
+  };
+  const events = new EventBusImpl(
+    {
+      ...shared,
+      ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+      middleware: { publish: options.middleware?.publish ?? [], handle: options.middleware?.handle ?? [] },
+    },
+    hub,
+  );
+  const commands = new RequestBusImpl(
+    'command',
+    {
+      ...shared,
+      ...(options.commands === undefined ? {} : { definitions: options.commands }),
+      middleware: options.middleware?.send ?? [],
+    },
+    hub,
+  );
+  const queries = new RequestBusImpl(
+    'query',
+    {
+      ...shared,
+      ...(options.queries === undefined ? {} : { definitions: options.queries }),
+      middleware: options.middleware?.query ?? [],
+    },
+    hub,
+  );
+  const close = async (): Promise<void> => {
+    commands.close();
+    queries.close();
+    await events.close();
+  };
+  const app = {
+    events,
+    commands,
+    queries,
+    publish: events.publish.bind(events),
+    emit: events.emit.bind(events),
+    subscribe: events.subscribe.bind(events),
+    send: commands.send.bind(commands),
+    query: queries.send.bind(queries),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+  return app;
+}

@@ -1,0 +1,568 @@
+import { AbortedError, TidingsError, TimeoutError, ValidationError } from '../errors.js';
+import type { AnyDefinition, EventMapOf } from '../messages/define.js';
+import { LazyEnvelope } from '../messages/envelope.js';
+import { uuidv7, type IdGenerator } from '../messages/ids.js';
+import type { Envelope, EventMap, Message } from '../messages/message.js';
+import { assertMessageType, assertPattern, categoryOf, compilePattern } from '../messages/names.js';
+import { assertSerializable } from '../messages/serializable.js';
+import { validateAsync, validateSync, type StandardSchemaV1 } from '../messages/standard-schema.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { BusClosedError, CausationDepthError, QueueFullError } from './bus-errors.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import type {
+  EventBus,
+  EventBusOptions,
+  EventHandler,
+  EventStream,
+  HandlerFailure,
+  StreamOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStats,
+  WaitForOptions,
+} from './event-bus-types.js';
+import { DispatchContext, type AnyRequestMap, type Hub, type PublishOptions } from './handler-context.js';
+import { compose, type Middleware } from './middleware.js';
+import { createEventStream } from './event-stream.js';
+
+type Handler = (event: LazyEnvelope, ctx: DispatchContext) => unknown;
+
+/** One subscription's internal record. */
+interface Sub {
+  readonly name: string;
+  readonly matches: ((type: string) => boolean) | undefined;
+  readonly category: string | undefined;
+  readonly call: Handler;
+  readonly queue: DeliveryQueue<LazyEnvelope> | undefined;
+  readonly once: boolean;
+  active: boolean;
+  handle: Subscription;
+}
+
+/** The subscriptions one event type reaches, computed once per type and cached. */
+interface Route {
+  readonly type: string;
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly inline: readonly Sub[];
+  readonly queued: readonly Sub[];
+}
+
+const MAX_CACHED_ROUTES = 10_000;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function defaultOnError(failure: HandlerFailure): void {
+  console.error(`[tidings] handler '${failure.handler}' failed on '${failure.message.type}':`, failure.error);
+}
+
+/** @internal The implementation behind {@link createEventBus}; `createTidings` shares its hub. */
+export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyRequestMap> {
+  readonly clock: Clock;
+  readonly nextId: IdGenerator;
+  readonly hub: Hub;
+  readonly #schemas: Map<string, StandardSchemaV1 | undefined> | undefined;
+  readonly #onError: (failure: HandlerFailure) => void;
+  readonly #handleMiddleware: readonly Middleware[];
+  readonly #publishChain: ((ctx: DispatchContext) => unknown) | undefined;
+  readonly #emitChain: ((ctx: DispatchContext) => unknown) | undefined;
+  readonly #maxDepth: number;
+  readonly #checkSerializable: boolean;
+  #subs: Sub[] = [];
+  #categorySubs: Sub[] = [];
+  #routes = new Map<string, Route>();
+  #counter = 0;
+  #closed = false;
+  readonly #streams = new Set<EventStream<Envelope>>();
+  readonly #pendingAsync = new Set<Promise<unknown>>();
+
+  constructor(options: EventBusOptions = {}, hub: Hub = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.nextId = options.nextId ?? uuidv7;
+    this.hub = hub;
+    hub.events = this;
+    this.#schemas = options.events === undefined ? undefined : schemaMap(options.events);
+    this.#onError = options.onError ?? defaultOnError;
+    this.#handleMiddleware = options.middleware?.handle ?? [];
+    const publishMw = options.middleware?.publish ?? [];
+    if (publishMw.length > 0) {
+      // The room check happens in the final step, right before delivery, with no await in between.
+      this.#publishChain = compose(publishMw, (ctx: DispatchContext) => this.#deliverWhenRoom(ctx.message, ctx.from));
+      this.#emitChain = compose(publishMw, (ctx: DispatchContext) => {
+        const route = this.#routeFor(ctx.message.type);
+        this.#refuseIfFull(route, ctx.message);
+        const pending = this.#deliver(route, ctx.message, true);
+        return pending === undefined ? undefined : Promise.all(pending);
+      });
+    }
+    this.#maxDepth = options.maxCausationDepth ?? 32;
+    if (!Number.isInteger(this.#maxDepth) || this.#maxDepth < 1) {
+      throw new TidingsError(
+        'INVALID_OPTION',
+        `maxCausationDepth must be a positive integer, got ${String(options.maxCausationDepth)}.`,
+      );
+    }
+    this.#checkSerializable = options.checkSerializable ?? true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---- publishing -------------------------------------------------------------------------
+
+  emit(event: Message, options?: PublishOptions): void {
+    this.emitFrom(event, options, undefined);
+  }
+
+  publish(event: Message, options?: PublishOptions): Promise<void> {
+    return this.publishFrom(event, options, undefined, undefined);
+  }
+
+  emitFrom(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): void {
+    if (this.#closed) throw new BusClosedError(`emit '${describeType(event)}'`);
+    const route = this.#routeFor(messageType(event));
+    if (route.schema !== undefined) validateSync(route.schema, route.type, event.data, 'emit');
+    else if (this.#checkSerializable) assertSerializable(event.data, route.type);
+    const envelope = this.#envelope(event, options, parent);
+    this.#refuseIfFull(route, envelope);
+    if (this.#emitChain !== undefined) {
+      const ctx = new DispatchContext(this.hub, 'publish', envelope, undefined, undefined);
+      this.#track(Promise.resolve(this.#emitChain(ctx)), 'publish middleware', envelope);
+      return;
+    }
+    void this.#deliver(route, envelope, false);
+  }
+
+  /** A synchronous publish cannot wait: a full `wait` or `error` queue refuses the whole event. */
+  #refuseIfFull(route: Route, envelope: LazyEnvelope): void {
+    for (const sub of this.#queuedTargets(route, envelope)) {
+      const queue = sub.queue!;
+      if (queue.full && (queue.overflow === 'error' || queue.overflow === 'wait')) {
+        throw new QueueFullError(
+          'QUEUE_FULL',
+          sub.name,
+          queue.capacity,
+          queue.overflow === 'wait'
+            ? 'emit() cannot wait for room: use `await publish()`, or choose a drop overflow policy. Nothing was delivered.'
+            : 'Its overflow policy is `error`. Nothing was delivered.',
+        );
+      }
+    }
+  }
+
+  async publishFrom(
+    event: Message,
+    options: PublishOptions | undefined,
+    parent: LazyEnvelope | undefined,
+    from: unknown,
+  ): Promise<void> {
+    if (this.#closed) throw new BusClosedError(`publish '${describeType(event)}'`);
+    const route = this.#routeFor(messageType(event));
+    if (route.schema !== undefined) await validateAsync(route.schema, route.type, event.data, 'publish');
+    else if (this.#checkSerializable) assertSerializable(event.data, route.type);
+    const envelope = this.#envelope(event, options, parent);
+    if (this.#publishChain !== undefined) {
+      await this.#publishChain(new DispatchContext(this.hub, 'publish', envelope, undefined, from));
+      return;
+    }
+    // Fast path: room everywhere, deliver now without yielding (a yield would let others take the room).
+    if (this.#blockedBy(route, envelope, from) === undefined) {
+      const pending = this.#deliver(route, envelope, true);
+      if (pending !== undefined) await Promise.all(pending);
+      return;
+    }
+    await this.#deliverWhenRoom(envelope, from);
+  }
+
+  #envelope(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): LazyEnvelope {
+    const envelope = new LazyEnvelope(this, event, options?.streamId, parent);
+    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    return envelope;
+  }
+
+  /**
+   * Waits until every `wait` queue the event goes to has room, then delivers in the same
+   * synchronous step as the last check, so no other publisher can take the room in between.
+   */
+  async #deliverWhenRoom(envelope: LazyEnvelope, from: unknown): Promise<void> {
+    for (;;) {
+      const route = this.#routeFor(envelope.type); // subscriptions may change while waiting
+      const blocked = this.#blockedBy(route, envelope, from);
+      if (blocked === undefined) {
+        const pending = this.#deliver(route, envelope, true);
+        if (pending !== undefined) await Promise.all(pending);
+        return;
+      }
+      await blocked.queue!.waitForSpace();
+      if (this.#closed) throw new BusClosedError(`publish '${route.type}'`);
+    }
+  }
+
+  /** The first full `wait` queue to wait for; throws for a full `error` queue or a wait that would deadlock. */
+  #blockedBy(route: Route, envelope: LazyEnvelope, from: unknown): Sub | undefined {
+    for (const sub of this.#queuedTargets(route, envelope)) {
+      const queue = sub.queue!;
+      if (!queue.full) continue;
+      if (queue.overflow === 'error') {
+        throw new QueueFullError(
+          'QUEUE_FULL',
+          sub.name,
+          queue.capacity,
+          'Its overflow policy is `error`. Nothing was delivered.',
+        );
+      }
+      if (queue.overflow === 'wait') {
+        if (from === sub) {
+          throw new QueueFullError(
+            'QUEUE_DEADLOCK',
+            sub.name,
+            queue.capacity,
+            'Its own handler is publishing into it; waiting for room would wait for itself. Use a drop policy, a larger capacity, or publish to another subscription. Nothing was delivered.',
+          );
+        }
+        return sub;
+      }
+    }
+    return undefined;
+  }
+
+  /** The queued subscriptions an event goes to: by pattern, and by category when it has a stream. */
+  #queuedTargets(route: Route, envelope: LazyEnvelope): readonly Sub[] {
+    if (this.#categorySubs.length === 0 || envelope.streamId === undefined) return route.queued;
+    const category = categoryOf(envelope.streamId);
+    const byCategory = this.#categorySubs.filter((s) => s.queue !== undefined && s.category === category);
+    return byCategory.length === 0 ? route.queued : [...route.queued, ...byCategory];
+  }
+
+  /** Delivers to inline handlers (now) and queues (enqueue). Returns the async inline handlers to await, if asked. */
+  #deliver(route: Route, envelope: LazyEnvelope, collect: boolean): Promise<unknown>[] | undefined {
+    let pending: Promise<unknown>[] | undefined;
+    let ctx: DispatchContext | undefined;
+    for (const sub of route.inline) {
+      if (!sub.active) continue;
+      if (sub.once) sub.handle.unsubscribe();
+      ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined);
+      try {
+        const result = sub.call(envelope, ctx);
+        if (isThenable(result)) {
+          const settled = this.#settle(result, sub.name, envelope);
+          if (collect) (pending ??= []).push(settled);
+        }
+      } catch (error) {
+        this.#fail(error, sub.name, envelope);
+      }
+    }
+    for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope);
+    if (this.#categorySubs.length > 0 && envelope.streamId !== undefined) {
+      const category = categoryOf(envelope.streamId);
+      for (const sub of this.#categorySubs) {
+        if (!sub.active || sub.category !== category) continue;
+        if (sub.queue !== undefined) {
+          sub.queue.offer(envelope);
+          continue;
+        }
+        ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined);
+        try {
+          const result = sub.call(envelope, ctx);
+          if (isThenable(result)) {
+            const settled = this.#settle(result, sub.name, envelope);
+            if (collect) (pending ??= []).push(settled);
+          }
+        } catch (error) {
+          this.#fail(error, sub.name, envelope);
+        }
+      }
+    }
+    return pending;
+  }
+
+  /** Never rejects: a failure goes to onError. Tracked so close() can wait for it. */
+  #settle(result: PromiseLike<unknown>, name: string, envelope: LazyEnvelope): Promise<unknown> {
+    const settled: Promise<unknown> = Promise.resolve(result).then(
+      () => {
+        this.#pendingAsync.delete(settled);
+      },
+      (error: unknown) => {
+        this.#pendingAsync.delete(settled);
+        this.#fail(error, name, envelope);
+      },
+    );
+    this.#pendingAsync.add(settled);
+    return settled;
+  }
+
+  #track(result: Promise<unknown>, name: string, envelope: LazyEnvelope): void {
+    void this.#settle(result, name, envelope);
+  }
+
+  #fail(error: unknown, handler: string, message: LazyEnvelope): void {
+    try {
+      this.#onError({ error, message, handler });
+    } catch (hookError) {
+      // The error hook itself failed: never let that reach the publisher.
+      defaultOnError({ error: hookError, message, handler: `onError hook (while reporting '${handler}')` });
+    }
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  #routeFor(type: string): Route {
+    const cached = this.#routes.get(type);
+    if (cached !== undefined) return cached;
+    assertMessageType(type, 'event type');
+    let schema: StandardSchemaV1 | undefined;
+    if (this.#schemas !== undefined) {
+      if (!this.#schemas.has(type)) {
+        throw new ValidationError(
+          `Unknown event type '${type}': this bus was created with event definitions and '${type}' is not one of them. Add its defineEvent(...) to createEventBus({ events }).`,
+          [{ path: ['type'], message: 'undeclared event type' }],
+          { code: 'UNKNOWN_TYPE' },
+        );
+      }
+      schema = this.#schemas.get(type);
+    }
+    const inline: Sub[] = [];
+    const queued: Sub[] = [];
+    for (const sub of this.#subs) if (sub.matches!(type)) (sub.queue === undefined ? inline : queued).push(sub);
+    const route: Route = { type, schema, inline, queued };
+    if (this.#routes.size >= MAX_CACHED_ROUTES) this.#routes.clear();
+    this.#routes.set(type, route);
+    return route;
+  }
+
+  // ---- subscribing ------------------------------------------------------------------------
+
+  subscribe(
+    selector: string | { readonly category: string },
+    handler: EventHandler<never, never>,
+    options: SubscribeOptions<never> = {},
+  ): Subscription {
+    return this.#add(
+      selector,
+      handler as unknown as EventHandler<Envelope, DispatchContext>,
+      options as SubscribeOptions<Envelope>,
+      false,
+    );
+  }
+
+  once(pattern: string, handler: EventHandler<never, never>): Subscription {
+    return this.#add(pattern, handler as unknown as EventHandler<Envelope, DispatchContext>, {}, true);
+  }
+
+  #add(
+    selector: string | { readonly category: string },
+    handler: EventHandler<Envelope, DispatchContext>,
+    options: SubscribeOptions<Envelope>,
+    once: boolean,
+  ): Subscription {
+    if (this.#closed) throw new BusClosedError('subscribe');
+    let matches: ((type: string) => boolean) | undefined;
+    let category: string | undefined;
+    let label: string;
+    if (typeof selector === 'string') {
+      assertPattern(selector);
+      matches = compilePattern(selector);
+      label = selector;
+    } else if (
+      typeof selector === 'object' &&
+      selector !== null &&
+      typeof selector.category === 'string' &&
+      selector.category.length > 0 &&
+      !selector.category.includes('-')
+    ) {
+      category = selector.category;
+      label = `category:${category}`;
+    } else {
+      throw new ValidationError(
+        `Invalid subscription selector ${JSON.stringify(selector)}: expected a pattern string such as 'order.*' or { category: 'order' } (a category has no '-').`,
+        [{ path: ['selector'], message: 'invalid selector' }],
+        { code: 'INVALID_PATTERN' },
+      );
+    }
+    if (typeof handler !== 'function') {
+      throw new ValidationError(`subscribe('${label}') expects a handler function, got ${typeof handler}.`, [
+        { path: ['handler'], message: 'not a function' },
+      ]);
+    }
+    const name = options.name ?? `${label}#${++this.#counter}`;
+    const middleware = [...this.#handleMiddleware, ...(options.middleware ?? [])];
+    const call = this.#wrap(name, handler, middleware);
+    const queue =
+      options.queue === undefined
+        ? undefined
+        : new DeliveryQueue<LazyEnvelope>(
+            options.queue === true ? {} : options.queue,
+            (e) => e.streamId,
+            (e) => call(e, new DispatchContext(this.hub, 'handle', e, name, sub)),
+            (error, e) => this.#fail(error, name, e),
+            this.clock,
+          );
+    const unsubscribe = (): void => {
+      if (!sub.active) return;
+      sub.active = false;
+      if (sub.category === undefined) this.#subs = this.#subs.filter((s) => s !== sub);
+      else this.#categorySubs = this.#categorySubs.filter((s) => s !== sub);
+      this.#routes.clear();
+      sub.queue?.close();
+    };
+    const handle: Subscription = {
+      name,
+      get active() {
+        return sub.active;
+      },
+      unsubscribe,
+      [Symbol.dispose]: unsubscribe,
+      stats: (): SubscriptionStats => ({
+        name,
+        mode: queue === undefined ? 'inline' : 'queued',
+        active: sub.active,
+        queue: queue?.stats(),
+      }),
+      idle: () => queue?.idle() ?? Promise.resolve(),
+    };
+    const sub: Sub = { name, matches, category, call, queue, once, active: true, handle };
+    if (category === undefined) this.#subs = [...this.#subs, sub];
+    else this.#categorySubs = [...this.#categorySubs, sub];
+    this.#routes.clear();
+    if (options.signal !== undefined) {
+      if (options.signal.aborted) unsubscribe();
+      else options.signal.addEventListener('abort', unsubscribe, { once: true });
+    }
+    return handle;
+  }
+
+  /** Without middleware the handler is called directly; with it, each call gets its own context. */
+  #wrap(name: string, handler: EventHandler<Envelope, DispatchContext>, middleware: readonly Middleware[]): Handler {
+    if (middleware.length === 0) return handler;
+    const chain = compose(middleware, (ctx: DispatchContext) => handler(ctx.message, ctx));
+    return (event, ctx) =>
+      chain(ctx.handler === name ? ctx : new DispatchContext(this.hub, 'handle', event, name, ctx.from));
+  }
+
+  waitFor(pattern: string, predicate?: (event: never) => boolean, options: WaitForOptions = {}): Promise<never> {
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortedError(`waitFor('${pattern}')`, signal.reason));
+    if (timeout !== undefined && !(timeout >= 0)) {
+      return Promise.reject(
+        new TidingsError(
+          'INVALID_OPTION',
+          `waitFor timeout must be a non-negative number of milliseconds, got ${String(timeout)}.`,
+        ),
+      );
+    }
+    return new Promise<never>((resolve, reject) => {
+      const cleanup = (): void => {
+        sub.unsubscribe();
+        timer?.cancel();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new AbortedError(`waitFor('${pattern}')`, signal?.reason));
+      };
+      const sub = this.#add(
+        pattern,
+        (event) => {
+          let matched: boolean;
+          try {
+            matched = predicate === undefined || predicate(event as never);
+          } catch (error) {
+            cleanup();
+            reject(error);
+            return;
+          }
+          if (!matched) return;
+          cleanup();
+          resolve(event as never);
+        },
+        { name: `waitFor(${pattern})` },
+        false,
+      );
+      const timer =
+        timeout === undefined
+          ? undefined
+          : this.clock.setTimeout(() => {
+              cleanup();
+              reject(new TimeoutError(`waitFor('${pattern}') saw no matching event within ${timeout} ms.`, timeout));
+            }, timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  stream(pattern: string, options: StreamOptions = {}): EventStream<never> {
+    const stream = createEventStream(
+      (handler, queue, signal) =>
+        this.#add(pattern, handler, { name: `stream(${pattern})`, queue, ...(signal ? { signal } : {}) }, false),
+      options,
+      () => this.#streams.delete(stream),
+    );
+    this.#streams.add(stream);
+    return stream as EventStream<never>;
+  }
+
+  stats(): SubscriptionStats[] {
+    return [...this.#subs, ...this.#categorySubs].map((s) => s.handle.stats());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stream of [...this.#streams]) void stream.return?.();
+    const subs = [...this.#subs, ...this.#categorySubs];
+    await Promise.all(subs.map((s) => s.handle.idle()));
+    while (this.#pendingAsync.size > 0) await Promise.all([...this.#pendingAsync]);
+    for (const sub of subs) sub.handle.unsubscribe();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function schemaMap(definitions: readonly AnyDefinition[]): Map<string, StandardSchemaV1 | undefined> {
+  const map = new Map<string, StandardSchemaV1 | undefined>();
+  for (const def of definitions) {
+    if (def.kind !== 'event') {
+      throw new ValidationError(
+        `createEventBus({ events }) got the ${def.kind} '${def.type}': only defineEvent(...) definitions belong there.`,
+        [{ path: ['events'], message: 'not an event definition' }],
+      );
+    }
+    map.set(def.type, def.schema);
+  }
+  return map;
+}
+
+function messageType(event: Message): string {
+  if (typeof event !== 'object' || event === null) {
+    throw new ValidationError(
+      `Expected an event object { type, data, metadata? }, got ${event === null ? 'null' : typeof event}.`,
+      [{ path: [], message: 'not an object' }],
+    );
+  }
+  return event.type;
+}
+
+function describeType(event: unknown): string {
+  return typeof event === 'object' && event !== null ? String((event as { type?: unknown }).type) : String(event);
+}
+
+/**
+ * Creates an in-process event bus. With `events` given, its types and schemas come from the
+ * definitions; otherwise pass an event map as the type argument, or nothing for an untyped bus.
+ *
+ * @example
+ * const OrderPaid = defineEvent('order.paid', payload<{ orderId: string; amount: number }>());
+ * const bus = createEventBus({ events: [OrderPaid] });
+ * using sub = bus.subscribe('order.paid', (e) => console.log(e.data.amount));
+ * bus.emit(OrderPaid({ orderId: 'o-1', amount: 9900 }));
+ */
+export function createEventBus<const Defs extends readonly AnyDefinition[]>(
+  options: EventBusOptions & { readonly events: Defs },
+): EventBus<EventMapOf<Defs>>;
+export function createEventBus<E extends EventMap = EventMap>(options?: EventBusOptions): EventBus<E>;
+export function createEventBus(options?: EventBusOptions): EventBus {
+  return new EventBusImpl(options);
+}

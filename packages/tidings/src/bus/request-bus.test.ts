@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DuplicateHandlerError, HandlerNotFoundError, ValidationError } from '../errors.js';
+import { defineCommand, defineEvent, defineQuery, payload, returns } from '../messages/define.js';
+import type { Envelope } from '../messages/message.js';
+import { createTidings } from '../app/create-tidings.js';
+import { createCommandBus, createQueryBus } from './request-bus.js';
+
+const PayOrder = defineCommand('order.pay', z.object({ orderId: z.string().min(1) }), returns<{ paid: string }>());
+const OrderPaid = defineEvent('order.paid', payload<{ orderId: string }>());
+const GetOrder = defineQuery('order.get', payload<{ orderId: string }>(), returns<{ status: string } | undefined>());
+
+describe('command bus', () => {
+  it('returns the handler result', async () => {
+    const commands = createCommandBus({ commands: [PayOrder] });
+    commands.handle('order.pay', (cmd) => ({ paid: cmd.data.orderId }));
+    await expect(commands.send(PayOrder({ orderId: 'o-1' }))).resolves.toEqual({ paid: 'o-1' });
+  });
+
+  it('refuses a second handler for the same type', () => {
+    const commands = createCommandBus({ commands: [PayOrder] });
+    commands.handle('order.pay', () => ({ paid: 'x' }));
+    expect(() => commands.handle('order.pay', () => ({ paid: 'y' }))).toThrow(DuplicateHandlerError);
+  });
+
+  it('rejects a command with no handler, naming the type', async () => {
+    const commands = createCommandBus();
+    const error = await commands.send({ type: 'order.pay', data: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HandlerNotFoundError);
+    expect((error as Error).message).toContain("'order.pay'");
+  });
+
+  it('validates before running the handler', async () => {
+    const commands = createCommandBus({ commands: [PayOrder] });
+    let ran = false;
+    commands.handle('order.pay', () => {
+      ran = true;
+      return { paid: '' };
+    });
+    const error = await commands.send(PayOrder({ orderId: '' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues[0]!.path).toEqual(['orderId']);
+    expect(ran).toBe(false);
+  });
+
+  it('unregisters with dispose, so the type can be handled again', async () => {
+    const commands = createCommandBus({ commands: [PayOrder] });
+    {
+      using _reg = commands.handle('order.pay', () => ({ paid: 'first' }));
+    }
+    commands.handle('order.pay', () => ({ paid: 'second' }));
+    await expect(commands.send(PayOrder({ orderId: 'o' }))).resolves.toEqual({ paid: 'second' });
+  });
+
+  it('runs send middleware around the handler and passes the signal', async () => {
+    const log: string[] = [];
+    const commands = createCommandBus({
+      middleware: [
+        async (ctx, next) => {
+          log.push(`before ${ctx.kind} ${ctx.handler ?? ''}`);
+          const r = await next();
+          log.push('after');
+          return r;
+        },
+      ],
+    });
+    const controller = new AbortController();
+    commands.handle('order.pay', (_cmd, ctx) => {
+      log.push(`handler signal=${ctx.signal === controller.signal}`);
+      return 1;
+    });
+    await commands.send({ type: 'order.pay', data: {} }, { signal: controller.signal });
+    expect(log).toEqual(['before send order.pay', 'handler signal=true', 'after']);
+  });
+
+  it('refuses an already-aborted signal without running the handler', async () => {
+    const commands = createCommandBus();
+    let ran = false;
+    commands.handle('order.pay', () => void (ran = true));
+    await expect(commands.send({ type: 'order.pay', data: {} }, { signal: AbortSignal.abort() })).rejects.toMatchObject(
+      { code: 'ABORTED' },
+    );
+    expect(ran).toBe(false);
+  });
+});
+
+describe('query bus', () => {
+  it('answers typed queries and refuses duplicates', async () => {
+    const queries = createQueryBus({ queries: [GetOrder] });
+    queries.handle('order.get', (q) => (q.data.orderId === 'o-1' ? { status: 'paid' } : undefined));
+    await expect(queries.send(GetOrder({ orderId: 'o-1' }))).resolves.toEqual({ status: 'paid' });
+    await expect(queries.send(GetOrder({ orderId: 'nope' }))).resolves.toBeUndefined();
+    expect(() => queries.handle('order.get', () => undefined)).toThrow(DuplicateHandlerError);
+  });
+
+  it('refuses definitions of the wrong kind', () => {
+    expect(() => createQueryBus({ queries: [PayOrder] })).toThrow(ValidationError);
+  });
+});
+
+describe('createTidings wiring', () => {
+  it('a command handler publishes with causation; an event handler sends a query', async () => {
+    const app = createTidings({ events: [OrderPaid], commands: [PayOrder], queries: [GetOrder] });
+    let paid: Envelope | undefined;
+    let answer: unknown;
+    app.commands.handle('order.pay', async (cmd, ctx) => {
+      await ctx.publish(OrderPaid({ orderId: cmd.data.orderId }));
+      return { paid: cmd.data.orderId };
+    });
+    app.queries.handle('order.get', () => ({ status: 'paid' }));
+    app.subscribe('order.paid', async (e, ctx) => {
+      paid = e;
+      answer = await ctx.query(GetOrder({ orderId: e.data.orderId }));
+    });
+    const command = PayOrder({ orderId: 'o-9' });
+    await expect(app.send(command)).resolves.toEqual({ paid: 'o-9' });
+    expect(paid!.metadata.causationId).toBeDefined();
+    expect(paid!.metadata.correlationId).toBe(paid!.metadata.causationId);
+    expect(answer).toEqual({ status: 'paid' });
+    await app.close();
+    await expect(app.send(command)).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+  });
+
+  it('a standalone bus says how to connect when a handler sends', async () => {
+    const commands = createCommandBus();
+    commands.handle('a.b', (_c, ctx) => ctx.publish({ type: 'x.y', data: 1 }));
+    await expect(commands.send({ type: 'a.b', data: 1 })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+});

@@ -1,0 +1,250 @@
+import { DuplicateHandlerError, HandlerNotFoundError, TidingsError, ValidationError } from '../errors.js';
+import type { AnyDefinition, RequestMapOf } from '../messages/define.js';
+import { LazyEnvelope } from '../messages/envelope.js';
+import { uuidv7, type IdGenerator } from '../messages/ids.js';
+import type { Envelope, Message, RequestMap } from '../messages/message.js';
+import { assertMessageType } from '../messages/names.js';
+import { assertSerializable } from '../messages/serializable.js';
+import { validateAsync, type StandardSchemaV1 } from '../messages/standard-schema.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { BusClosedError, CausationDepthError } from './bus-errors.js';
+import {
+  DispatchContext,
+  type AnyRequestMap,
+  type HandlerContext,
+  type Hub,
+  type RequestOptions,
+} from './handler-context.js';
+import { compose, type Middleware } from './middleware.js';
+
+type Kind = 'command' | 'query';
+
+/** The one handler of a command or query type. Its return value is the caller's result. */
+export type RequestHandler<D = unknown, R = unknown, Ctx = HandlerContext> = (
+  message: Envelope<string, D>,
+  ctx: Ctx,
+) => R | Promise<R>;
+
+export interface RequestBusOptions {
+  /** Definitions: their schemas validate data at send; with any given, undeclared types are refused. */
+  readonly definitions?: readonly AnyDefinition[];
+  readonly clock?: Clock;
+  readonly nextId?: IdGenerator;
+  /** Wraps every send (or query), outermost first. */
+  readonly middleware?: readonly Middleware[];
+  readonly maxCausationDepth?: number;
+}
+
+export interface HandleOptions {
+  readonly name?: string;
+  /** Wraps this handler, inside the bus's own middleware. */
+  readonly middleware?: readonly Middleware[];
+}
+
+/** A registered handler; dispose it to unregister. */
+export interface Registration extends Disposable {
+  readonly type: string;
+  unregister(): void;
+}
+
+/**
+ * A command or query bus: exactly one handler per type, the handler's result returned to the caller.
+ *
+ * @example
+ * const commands = createCommandBus({ commands: [PayOrder] });
+ * commands.handle('order.pay', async (cmd) => ({ paid: cmd.data.orderId }));
+ * const result = await commands.send(PayOrder({ orderId: 'o-1' }));
+ */
+export interface RequestBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerContext> {
+  /** Registers the handler of `type`. Throws `DuplicateHandlerError` if one exists. */
+  handle<T extends keyof M & string>(
+    type: T,
+    handler: RequestHandler<M[T]['data'], M[T]['result'], Ctx>,
+    options?: HandleOptions,
+  ): Registration;
+  /** Runs the handler of the message's type and returns its result. Throws `HandlerNotFoundError` if none. */
+  send<T extends keyof M & string>(
+    message: Message<T, M[T]['data']>,
+    options?: RequestOptions,
+  ): Promise<M[T]['result']>;
+  /** True when a handler is registered for the type. */
+  has(type: string): boolean;
+  close(): void;
+}
+
+export type CommandBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerContext> = RequestBus<M, Ctx>;
+export type QueryBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerContext> = RequestBus<M, Ctx>;
+
+interface Entry {
+  readonly name: string;
+  readonly run: (ctx: DispatchContext) => unknown;
+}
+
+/** @internal */
+export class RequestBusImpl implements RequestBus {
+  readonly clock: Clock;
+  readonly nextId: IdGenerator;
+  readonly #kind: Kind;
+  readonly #hub: Hub;
+  readonly #schemas: Map<string, StandardSchemaV1 | undefined> | undefined;
+  readonly #middleware: readonly Middleware[];
+  readonly #maxDepth: number;
+  readonly #handlers = new Map<string, Entry>();
+  #closed = false;
+
+  constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}) {
+    this.#kind = kind;
+    this.clock = options.clock ?? systemClock;
+    this.nextId = options.nextId ?? uuidv7;
+    this.#hub = hub;
+    if (kind === 'command') hub.commands = this;
+    else hub.queries = this;
+    this.#middleware = options.middleware ?? [];
+    this.#maxDepth = options.maxCausationDepth ?? 32;
+    if (options.definitions !== undefined) {
+      this.#schemas = new Map();
+      for (const def of options.definitions) {
+        if (def.kind !== kind) {
+          throw new ValidationError(
+            `A ${kind} bus got the ${def.kind} definition '${def.type}': pass define${kind === 'command' ? 'Command' : 'Query'}(...) definitions only.`,
+            [{ path: ['definitions'], message: `not a ${kind} definition` }],
+          );
+        }
+        this.#schemas.set(def.type, def.schema);
+      }
+    }
+  }
+
+  handle(type: string, handler: RequestHandler<never, unknown, never>, options: HandleOptions = {}): Registration {
+    assertMessageType(type, `${this.#kind} type`);
+    if (typeof handler !== 'function') {
+      throw new ValidationError(`handle('${type}') expects a handler function, got ${typeof handler}.`, [
+        { path: ['handler'], message: 'not a function' },
+      ]);
+    }
+    if (this.#schemas !== undefined && !this.#schemas.has(type)) throw this.#unknown(type);
+    if (this.#handlers.has(type)) throw new DuplicateHandlerError(this.#kind, type);
+    const call = handler as unknown as (message: Envelope, ctx: DispatchContext) => unknown;
+    const entry: Entry = {
+      name: options.name ?? type,
+      run: compose([...this.#middleware, ...(options.middleware ?? [])], (ctx: DispatchContext) =>
+        call(ctx.message, ctx),
+      ),
+    };
+    this.#handlers.set(type, entry);
+    const unregister = (): void => {
+      if (this.#handlers.get(type) === entry) this.#handlers.delete(type);
+    };
+    return { type, unregister, [Symbol.dispose]: unregister };
+  }
+
+  has(type: string): boolean {
+    return this.#handlers.has(type);
+  }
+
+  send(message: Message, options?: RequestOptions): Promise<never> {
+    return this.sendFrom(message, options, undefined) as Promise<never>;
+  }
+
+  async sendFrom(
+    message: Message,
+    options: RequestOptions | undefined,
+    parent: LazyEnvelope | undefined,
+  ): Promise<unknown> {
+    if (this.#closed)
+      throw new BusClosedError(
+        `send '${typeof message === 'object' && message !== null ? message.type : String(message)}'`,
+      );
+    if (typeof message !== 'object' || message === null) {
+      throw new ValidationError(
+        `Expected a ${this.#kind} object { type, data, metadata? }, got ${message === null ? 'null' : typeof message}.`,
+        [{ path: [], message: 'not an object' }],
+      );
+    }
+    assertMessageType(message.type, `${this.#kind} type`);
+    if (this.#schemas !== undefined) {
+      if (!this.#schemas.has(message.type)) throw this.#unknown(message.type);
+      const schema = this.#schemas.get(message.type);
+      if (schema !== undefined)
+        await validateAsync(schema, message.type, message.data, this.#kind === 'command' ? 'send' : 'query');
+      else assertSerializable(message.data, message.type);
+    } else {
+      assertSerializable(message.data, message.type);
+    }
+    const signal = options?.signal;
+    if (signal?.aborted)
+      throw new TidingsError(
+        'ABORTED',
+        `${this.#kind} '${message.type}' was not sent: its AbortSignal had already fired.`,
+        { cause: signal.reason },
+      );
+    const entry = this.#handlers.get(message.type);
+    if (entry === undefined) throw new HandlerNotFoundError(this.#kind, message.type);
+    const envelope = new LazyEnvelope(this, message, undefined, parent);
+    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    const ctx = new DispatchContext(
+      this.#hub,
+      this.#kind === 'command' ? 'send' : 'query',
+      envelope,
+      entry.name,
+      undefined,
+      signal,
+    );
+    return entry.run(ctx);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #unknown(type: string): ValidationError {
+    return new ValidationError(
+      `Unknown ${this.#kind} type '${type}': this bus was created with definitions and '${type}' is not one of them.`,
+      [{ path: ['type'], message: `undeclared ${this.#kind} type` }],
+      { code: 'UNKNOWN_TYPE' },
+    );
+  }
+}
+
+/**
+ * Creates a command bus: one handler per command type, results typed from the definitions.
+ *
+ * @example
+ * const PayOrder = defineCommand('order.pay', payload<{ orderId: string }>(), returns<{ ok: true }>());
+ * const commands = createCommandBus({ commands: [PayOrder] });
+ * commands.handle('order.pay', () => ({ ok: true }));
+ * const { ok } = await commands.send(PayOrder({ orderId: 'o-1' }));
+ */
+export function createCommandBus<const Defs extends readonly AnyDefinition[]>(
+  options: Omit<RequestBusOptions, 'definitions'> & { readonly commands: Defs },
+): CommandBus<RequestMapOf<Defs>>;
+export function createCommandBus<M extends RequestMap = AnyRequestMap>(
+  options?: Omit<RequestBusOptions, 'definitions'>,
+): CommandBus<M>;
+export function createCommandBus(
+  options: Omit<RequestBusOptions, 'definitions'> & { readonly commands?: readonly AnyDefinition[] } = {},
+): CommandBus {
+  const { commands, ...rest } = options;
+  return new RequestBusImpl('command', commands === undefined ? rest : { ...rest, definitions: commands });
+}
+
+/**
+ * Creates a query bus: one handler per query type, results typed from the definitions.
+ *
+ * @example
+ * const GetStock = defineQuery('stock.get', payload<{ productId: string }>(), returns<number>());
+ * const queries = createQueryBus({ queries: [GetStock] });
+ * queries.handle('stock.get', (q) => stock.get(q.data.productId) ?? 0);
+ */
+export function createQueryBus<const Defs extends readonly AnyDefinition[]>(
+  options: Omit<RequestBusOptions, 'definitions'> & { readonly queries: Defs },
+): QueryBus<RequestMapOf<Defs>>;
+export function createQueryBus<M extends RequestMap = AnyRequestMap>(
+  options?: Omit<RequestBusOptions, 'definitions'>,
+): QueryBus<M>;
+export function createQueryBus(
+  options: Omit<RequestBusOptions, 'definitions'> & { readonly queries?: readonly AnyDefinition[] } = {},
+): QueryBus {
+  const { queries, ...rest } = options;
+  return new RequestBusImpl('query', queries === undefined ? rest : { ...rest, definitions: queries });
+}
