@@ -1,5 +1,12 @@
 // The public API of the core package, picked by hand. Internals are not exported.
-export { TidingsError, ValidationError, HandlerNotFoundError, DuplicateHandlerError, TimeoutError, AbortedError } from './errors.js';
+export {
+  TidingsError,
+  ValidationError,
+  HandlerNotFoundError,
+  DuplicateHandlerError,
+  TimeoutError,
+  AbortedError,
+} from './errors.js';
 export type { ValidationIssue } from './errors.js';
 
 export type { Clock, TimerHandle } from './time/clock.js';
@@ -32,6 +39,35 @@ export type { WireMessage, WireEnvelope } from './messages/wire.js';
 
 export type { Middleware, MiddlewareContext, MiddlewareKind } from './bus/middleware.js';
 export { compose } from './bus/middleware.js';
+export { createEventBus } from './bus/event-bus.js';
+export type {
+  EventBus,
+  EventBusOptions,
+  EventHandler,
+  EventStream,
+  HandlerFailure,
+  StreamOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStats,
+  WaitForOptions,
+} from './bus/event-bus-types.js';
+export type { QueueOptions, QueueStats, OverflowPolicy } from './bus/delivery-queue.js';
+export type { HandlerContext, PublishOptions, RequestOptions, AnyRequestMap } from './bus/handler-context.js';
+export type { MatchingTypes } from './bus/pattern-types.js';
+export { BusClosedError, QueueFullError, CausationDepthError } from './bus/bus-errors.js';
+export { createCommandBus, createQueryBus } from './bus/request-bus.js';
+export type {
+  RequestBus,
+  CommandBus,
+  QueryBus,
+  RequestHandler,
+  RequestBusOptions,
+  HandleOptions,
+  Registration,
+} from './bus/request-bus.js';
+export { createTidings } from './app/create-tidings.js';
+export type { Tidings, TidingsOptions } from './app/create-tidings.js';
 
 export type * from './store/types.js';
 export {

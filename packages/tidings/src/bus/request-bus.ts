@@ -20,8 +20,8 @@ import { compose, type Middleware } from './middleware.js';
 type Kind = 'command' | 'query';
 
 /** The one handler of a command or query type. Its return value is the caller's result. */
-export type RequestHandler<D = unknown, R = unknown, Ctx = HandlerContext> = (
-  message: Envelope<string, D>,
+export type RequestHandler<D = unknown, R = unknown, Ctx = HandlerContext, T extends string = string> = (
+  message: Envelope<T, D>,
   ctx: Ctx,
 ) => R | Promise<R>;
 
@@ -59,7 +59,7 @@ export interface RequestBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerC
   /** Registers the handler of `type`. Throws `DuplicateHandlerError` if one exists. */
   handle<T extends keyof M & string>(
     type: T,
-    handler: RequestHandler<M[T]['data'], M[T]['result'], Ctx>,
+    handler: RequestHandler<M[T]['data'], M[T]['result'], Ctx, NoInfer<T>>,
     options?: HandleOptions,
   ): Registration;
   /** Runs the handler of the message's type and returns its result. Throws `HandlerNotFoundError` if none. */
@@ -115,7 +115,7 @@ export class RequestBusImpl implements RequestBus {
     }
   }
 
-  handle(type: string, handler: RequestHandler<never, unknown, never>, options: HandleOptions = {}): Registration {
+  handle(type: string, handler: RequestHandler<never, unknown, never, never>, options: HandleOptions = {}): Registration {
     assertMessageType(type, `${this.#kind} type`);
     if (typeof handler !== 'function') {
       throw new ValidationError(`handle('${type}') expects a handler function, got ${typeof handler}.`, [

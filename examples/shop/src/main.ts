@@ -1,0 +1,86 @@
+// The shop demo (SCENARIOS.md S1): `npm start` at the repository root runs it.
+import { TidingsError } from 'tidings';
+import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from './messages.js';
+import { createShop } from './shop.js';
+
+const out = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function attempt(label: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+    out(`  ok        ${label}`);
+  } catch (error) {
+    const code = error instanceof TidingsError ? error.code : 'ERROR';
+    out(`  rejected  ${label}: [${code}] ${(error as Error).message}`);
+  }
+}
+
+async function main(): Promise<void> {
+  let recommendationsDown = true;
+  const shop = createShop({ stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
+  const { app } = shop;
+
+  out('Tidings shop demo: the order service records events; six observers react on their own.');
+  out();
+  out('Commands');
+  await attempt('create order o-1001 for user-001: prod-001 x2 at 49.50', () =>
+    app.send(
+      CreateOrder({
+        orderId: 'o-1001',
+        userId: 'user-001',
+        lines: [{ productId: 'prod-001', quantity: 2, unitPrice: 4950 }],
+      }),
+    ),
+  );
+  await attempt('pay o-1001 with pay-001, 9900 cents (the recommendation service is down)', () =>
+    app.send(PayOrder({ orderId: 'o-1001', paymentId: 'pay-001', amount: 9900 })),
+  );
+  await attempt('pay o-1001 again', () =>
+    app.send(PayOrder({ orderId: 'o-1001', paymentId: 'pay-002', amount: 9900 })),
+  );
+  await attempt('create order o-1002 for user-001: prod-001 x1', () =>
+    app.send(
+      CreateOrder({
+        orderId: 'o-1002',
+        userId: 'user-001',
+        lines: [{ productId: 'prod-001', quantity: 1, unitPrice: 4950 }],
+      }),
+    ),
+  );
+  await attempt('cancel o-1002', () => app.send(CancelOrder({ orderId: 'o-1002', reason: 'changed my mind' })));
+  await attempt('pay the cancelled o-1002', () =>
+    app.send(PayOrder({ orderId: 'o-1002', paymentId: 'pay-003', amount: 4950 })),
+  );
+  await attempt('pay o-1003 with a negative amount', () =>
+    app.send(PayOrder({ orderId: 'o-1003', paymentId: 'pay-004', amount: -1 })),
+  );
+  recommendationsDown = false;
+  await attempt('ship o-1001', () => app.send(ShipOrder({ orderId: 'o-1001', trackingNumber: 'TRK-42' })));
+  await shop.settled();
+
+  out();
+  out('Orders');
+  for (const orderId of ['o-1001', 'o-1002']) {
+    const view = await app.query(GetOrder({ orderId }));
+    out(`  ${orderId}: ${view?.status ?? 'unknown'}, total ${(view?.total ?? 0) / 100}`);
+  }
+  out();
+  out(`Stock      prod-001: ${shop.inventory.stockOf('prod-001')} (10 at opening, 2 sold)`);
+  out(`Points     user-001: ${shop.points.pointsOf('user-001')} (1 per whole unit of 9900 cents)`);
+  const stats = shop.userStats.statsOf('user-001');
+  out(`User stats user-001: ${stats.orders} paid order(s), ${stats.spent / 100} spent`);
+  out();
+  out('Notifications');
+  for (const line of shop.notifications.sent) out(`  ${line}`);
+  out();
+  out('Observer failures (isolated: the payment and the other observers went on)');
+  for (const f of shop.failures) out(`  ${f.handler} on ${f.message.type}: ${(f.error as Error).message}`);
+  out();
+  out('Audit trail');
+  for (const line of shop.audit.log) out(`  ${line}`);
+  await shop.close();
+}
+
+await main();

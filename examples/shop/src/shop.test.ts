@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from './messages.js';
+import { OrderRejectedError } from './order.js';
+import { createShop } from './shop.js';
+
+const create = (orderId: string, quantity = 2) =>
+  CreateOrder({ orderId, userId: 'user-001', lines: [{ productId: 'prod-001', quantity, unitPrice: 4950 }] });
+
+describe('shop (S1) in process', () => {
+  it('paying records order.paid and every observer reacts', async () => {
+    const shop = createShop({ stock: { 'prod-001': 10 } });
+    await shop.app.send(create('o-1'));
+    await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+    await shop.settled();
+    expect(shop.inventory.stockOf('prod-001')).toBe(8);
+    expect(shop.points.pointsOf('user-001')).toBe(99);
+    expect(shop.userStats.statsOf('user-001')).toEqual({ orders: 1, spent: 9900 });
+    expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+    expect(shop.notifications.sent).toHaveLength(2);
+    expect(shop.audit.log.map((l) => l.split(' ')[0])).toEqual(['order.created', 'order.paid']);
+    expect(shop.failures).toEqual([]);
+    await shop.close();
+  });
+
+  it('paying twice is rejected and changes nothing', async () => {
+    const shop = createShop({ stock: { 'prod-001': 10 } });
+    await shop.app.send(create('o-1'));
+    await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+    const error = await shop.app
+      .send(PayOrder({ orderId: 'o-1', paymentId: 'pay-002', amount: 9900 }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrderRejectedError);
+    expect((error as OrderRejectedError).code).toBe('ORDER_NOT_PAYABLE');
+    await shop.settled();
+    expect(shop.inventory.stockOf('prod-001')).toBe(8);
+    expect(shop.points.pointsOf('user-001')).toBe(99);
+    await shop.close();
+  });
+
+  it('paying a cancelled order is rejected; cancelling a paid order restores stock', async () => {
+    const shop = createShop({ stock: { 'prod-001': 10 } });
+    await shop.app.send(create('o-1'));
+    await shop.app.send(CancelOrder({ orderId: 'o-1', reason: 'changed my mind' }));
+    await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }))).rejects.toMatchObject({
+      code: 'ORDER_NOT_PAYABLE',
+    });
+    await shop.app.send(create('o-2', 3));
+    await shop.app.send(PayOrder({ orderId: 'o-2', paymentId: 'p2', amount: 3 * 4950 }));
+    await shop.settled();
+    expect(shop.inventory.stockOf('prod-001')).toBe(7);
+    await shop.app.send(CancelOrder({ orderId: 'o-2', reason: 'refund' }));
+    await shop.settled();
+    expect(shop.inventory.stockOf('prod-001')).toBe(10);
+    await expect(shop.app.query(GetOrder({ orderId: 'o-2' }))).resolves.toMatchObject({ status: 'cancelled' });
+    await shop.close();
+  });
+
+  it('a failing observer fails neither the payment nor the other observers', async () => {
+    const shop = createShop({ stock: { 'prod-001': 10 }, recommendationsDown: () => true });
+    await shop.app.send(create('o-1'));
+    await expect(
+      shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 })),
+    ).resolves.toBeUndefined();
+    await shop.settled();
+    expect(shop.failures.map((f) => [f.handler, f.message.type])).toEqual([['recommendations', 'order.paid']]);
+    expect(shop.inventory.stockOf('prod-001')).toBe(8);
+    expect(shop.points.pointsOf('user-001')).toBe(99);
+    expect(shop.notifications.sent).toHaveLength(2);
+    await expect(shop.app.query(GetOrder({ orderId: 'o-1' }))).resolves.toMatchObject({ status: 'paid' });
+    await shop.close();
+  });
+
+  it('rejects bad commands before anything is recorded', async () => {
+    const shop = createShop();
+    await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: -1 }))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(shop.app.send(ShipOrder({ orderId: 'missing', trackingNumber: 't' }))).rejects.toMatchObject({
+      code: 'ORDER_NOT_FOUND',
+    });
+    await shop.app.send(create('o-1'));
+    await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 100 }))).rejects.toMatchObject({
+      code: 'PAYMENT_AMOUNT_MISMATCH',
+    });
+    await shop.settled();
+    expect(shop.audit.log).toHaveLength(1);
+    await shop.close();
+  });
+
+  it('events caused by one command share its correlation id', async () => {
+    const shop = createShop();
+    const command = create('o-1');
+    await shop.app.send(command);
+    const paid = shop.app.events.waitFor('order.paid');
+    await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }));
+    const event = await paid;
+    expect(event.metadata.causationId).toBe(event.metadata.correlationId);
+    expect(event.streamId).toBe('order-o-1');
+    await shop.close();
+  });
+});
