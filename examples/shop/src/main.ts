@@ -56,9 +56,8 @@ async function main(): Promise<void> {
   await attempt('pay o-1003 with a negative amount', () =>
     app.send(PayOrder({ orderId: 'o-1003', paymentId: 'pay-004', amount: -1 })),
   );
-  recommendationsDown = false;
   await attempt('ship o-1001', () => app.send(ShipOrder({ orderId: 'o-1001', trackingNumber: 'TRK-42' })));
-  await shop.settled();
+  await shop.settled(); // the recommendation observer retries with backoff, then gives up
 
   out();
   out('Orders');
@@ -77,6 +76,21 @@ async function main(): Promise<void> {
   out();
   out('Observer failures (isolated: the payment and the other observers went on)');
   for (const f of shop.failures) out(`  ${f.handler} on ${f.message.type}: ${(f.error as Error).message}`);
+  out();
+  out('Dead letters (retried with backoff, then parked with the error)');
+  for (const letter of await shop.deadLetters.list()) {
+    out(
+      `  ${letter.handler ?? '?'} ${letter.message.type} ${letter.message.streamId ?? ''}: ${letter.attempts} attempts, "${letter.error.message}"`,
+    );
+  }
+  recommendationsDown = false;
+  const retried = await shop.retryDeadLetters();
+  out(
+    `  recommendation service back: retried from the dead-letter list, ${retried.succeeded} succeeded, ${retried.failed} failed`,
+  );
+  out(
+    `  preferences of user-001 now: ${shop.recommendations.preferencesOf('user-001').join(', ')}; dead letters left: ${(await shop.deadLetters.list()).length}`,
+  );
   out();
   out('Audit trail');
   for (const line of shop.audit.log) out(`  ${line}`);

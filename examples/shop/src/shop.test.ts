@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from 'tidings/testing';
 import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from './messages.js';
 import { OrderRejectedError } from './order.js';
 import { createShop } from './shop.js';
@@ -67,6 +68,43 @@ describe('shop (S1) in process', () => {
     expect(shop.points.pointsOf('user-001')).toBe(99);
     expect(shop.notifications.sent).toHaveLength(2);
     await expect(shop.app.query(GetOrder({ orderId: 'o-1' }))).resolves.toMatchObject({ status: 'paid' });
+    await shop.close();
+  });
+
+  it('the flaky observer is retried with backoff, dead-lettered, and retried from the list once fixed', async () => {
+    const clock = createFakeClock({ now: Date.parse('2026-11-21T10:00:00Z') });
+    let down = true;
+    let calls = 0;
+    const shop = createShop({
+      clock,
+      recommendationsDown: () => (calls++, down),
+      retry: { maxAttempts: 3, baseDelayMs: 1000 },
+    });
+    await shop.app.send(create('o-1'));
+    await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+    await clock.runAll();
+    await shop.settled();
+    expect(calls).toBe(3);
+    const [letter, ...others] = await shop.deadLetters.list();
+    expect(others).toEqual([]);
+    expect(letter).toMatchObject({
+      handler: 'recommendations',
+      attempts: 3,
+      message: { type: 'order.paid', streamId: 'order-o-1' },
+    });
+    expect(letter!.error.message).toBe('recommendation service unavailable');
+    expect(shop.recommendations.preferencesOf('user-001')).toEqual([]);
+
+    // Still down: the retry fails and the letter stays, with one more attempt.
+    const stillDown = shop.retryDeadLetters();
+    await clock.runAll(); // the redelivery goes through the same retry middleware
+    await expect(stillDown).resolves.toEqual({ succeeded: 0, failed: 1 });
+    expect((await shop.deadLetters.list())[0]!.attempts).toBeGreaterThan(3);
+
+    down = false;
+    await expect(shop.retryDeadLetters()).resolves.toEqual({ succeeded: 1, failed: 0 });
+    expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+    expect(await shop.deadLetters.list()).toEqual([]);
     await shop.close();
   });
 

@@ -1,4 +1,4 @@
-import { createTidings, type Clock, type HandlerFailure } from 'tidings';
+import { createDeadLetterStore, createTidings, reliabilityStack, type Clock, type HandlerFailure } from 'tidings';
 import { shopCommands, shopEvents, shopQueries, type OrderView } from './messages.js';
 import { orderDecider, orderStream, type OrderCommand, type OrderState } from './order.js';
 import { auditObserver } from './observers/audit.js';
@@ -15,6 +15,8 @@ export interface ShopOptions {
   readonly stock?: Readonly<Record<string, number>>;
   /** While this returns true the recommendation service fails. */
   readonly recommendationsDown?: () => boolean;
+  /** How the flaky recommendation observer is retried before it is dead-lettered. Default: 3 attempts, 100 ms base delay. */
+  readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
 }
 
 /**
@@ -39,7 +41,10 @@ export function createShop(options: ShopOptions = {}) {
     const state = orders.get(id) ?? orderDecider.initialState();
     const events = orderDecider.decide(command, state);
     // Recorded before anything is published, so a concurrent command sees the new state.
-    orders.set(id, events.reduce(orderDecider.evolve, state));
+    orders.set(
+      id,
+      events.reduce((s, e) => orderDecider.evolve(s, e), state),
+    );
     for (const event of events) await ctx.publish(event, { streamId: orderStream(id) });
   };
   app.commands.handle('order.create', async (cmd, ctx) => {
@@ -56,12 +61,25 @@ export function createShop(options: ShopOptions = {}) {
       : { orderId: s.orderId, userId: s.userId, status: s.status, total: s.total };
   });
 
+  // #region reliability
+  // Events an observer could not handle after its retries wait here, with the error and attempts.
+  const deadLetters = createDeadLetterStore(options.clock === undefined ? {} : { clock: options.clock });
+  const reliable = reliabilityStack({
+    deadLetter: { store: deadLetters },
+    retry: options.retry ?? { maxAttempts: 3, baseDelayMs: 100 },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  // #endregion reliability
+
   const observers = {
     inventory: inventoryObserver(app, options.stock ?? {}),
     points: pointsObserver(app),
     notifications: notificationObserver(app),
     userStats: userStatsObserver(app),
-    recommendations: recommendationObserver(app, { failing: options.recommendationsDown ?? (() => false) }),
+    recommendations: recommendationObserver(app, {
+      failing: options.recommendationsDown ?? (() => false),
+      middleware: reliable,
+    }),
     audit: auditObserver(app),
   };
 
@@ -69,6 +87,23 @@ export function createShop(options: ShopOptions = {}) {
     app,
     ...observers,
     failures,
+    deadLetters,
+    /**
+     * Retries every dead letter through the subscription that failed it (its middleware included).
+     * Returns how many succeeded; those that fail again stay in the list with one more attempt.
+     */
+    retryDeadLetters: async (): Promise<{ succeeded: number; failed: number }> => {
+      let succeeded = 0;
+      let failed = 0;
+      for (const letter of await deadLetters.list()) {
+        // #region dead-letter-retry
+        const outcome = await deadLetters.retry(letter.id, (l) => app.events.redeliver(l.handler ?? '', l.message));
+        // #endregion dead-letter-retry
+        if (outcome.status === 'succeeded') succeeded++;
+        else failed++;
+      }
+      return { succeeded, failed };
+    },
     /** Resolves when every observer has handled everything published so far. */
     settled: async (): Promise<void> => {
       await Promise.all(Object.values(observers).map((o) => o.subscription.idle()));

@@ -1,1 +1,5 @@
-export {};
+// The public API of @tidings/sqlite, picked by hand.
+export { sqliteEventStore } from './store.js';
+export type { SqliteEventStore } from './store.js';
+export type { SqliteEventStoreOptions } from './options.js';
+export { APPLICATION_ID } from './migrations.js';

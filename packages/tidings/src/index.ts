@@ -46,6 +46,7 @@ export type {
   EventHandler,
   EventStream,
   HandlerFailure,
+  RedeliveredMessage,
   StreamOptions,
   SubscribeOptions,
   Subscription,
@@ -88,3 +89,110 @@ export {
   MAX_STREAM_ID_LENGTH,
 } from './store/validation.js';
 export type { PreparedEvent, PrepareOptions } from './store/validation.js';
+export { resolveIdempotentAppend } from './store/idempotency.js';
+export type { StoredEventRef } from './store/idempotency.js';
+export {
+  encodeStreamMetadata,
+  assertTruncateVersion,
+  resolveDeleteOptions,
+  assertReadStreamOptions,
+  assertReadAllOptions,
+  assertReadByTimeOptions,
+  isRetained,
+} from './store/stream-rules.js';
+export type { RetentionState } from './store/stream-rules.js';
+export { assertStorableJson } from './store/storable-text.js';
+export { createInMemoryEventStore } from './store/memory-store.js';
+export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
+
+// reliability
+export { CircuitOpenError, BulkheadFullError, RateLimitedError, UnrecoverableError } from './reliability/errors.js';
+export { retry, retryMiddleware, backoffDelay } from './reliability/retry.js';
+export type { RetryPolicy, RetryAttempt, RetryEvent } from './reliability/retry.js';
+export { withTimeout, timeoutMiddleware } from './reliability/timeout.js';
+export type { TimeoutOptions } from './reliability/timeout.js';
+export { createCircuitBreaker, circuitBreakerMiddleware } from './reliability/circuit-breaker.js';
+export type {
+  CircuitBreaker,
+  CircuitBreakerOptions,
+  CircuitBreakerStats,
+  CircuitState,
+  CircuitStateChange,
+  ListenerHandle,
+} from './reliability/circuit-breaker.js';
+export { createBulkhead, bulkheadMiddleware } from './reliability/bulkhead.js';
+export type { Bulkhead, BulkheadOptions, BulkheadStats } from './reliability/bulkhead.js';
+export { createRateLimiter, rateLimitMiddleware } from './reliability/rate-limiter.js';
+export type {
+  RateLimiter,
+  RateLimiterOptions,
+  RateLimiterStats,
+  RateLimitMode,
+  TokenBucketOptions,
+  SlidingWindowOptions,
+} from './reliability/rate-limiter.js';
+export { createIdempotencyStore } from './reliability/idempotency-store.js';
+export type {
+  IdempotencyStore,
+  IdempotencyRecord,
+  IdempotencyClaim,
+  MemoryIdempotencyStore,
+  MemoryIdempotencyStoreOptions,
+} from './reliability/idempotency-store.js';
+export { idempotent, idempotencyMiddleware, defaultIdempotencyKey } from './reliability/idempotency.js';
+export type { IdempotencyOptions } from './reliability/idempotency.js';
+export { createDeadLetterStore } from './reliability/dead-letter-store.js';
+export type {
+  DeadLetter,
+  NewDeadLetter,
+  DeadLetterFilter,
+  DeadLetterRetryOutcome,
+  DeadLetterStore,
+  MemoryDeadLetterStore,
+  MemoryDeadLetterStoreOptions,
+} from './reliability/dead-letter-store.js';
+export { deadLetterMiddleware } from './reliability/dead-letter.js';
+export type { DeadLetterOptions } from './reliability/dead-letter.js';
+export { serializeError } from './reliability/serialize-error.js';
+export type { SerializedError } from './reliability/serialize-error.js';
+export { reliabilityStack } from './reliability/stack.js';
+export type { ReliabilityStackOptions } from './reliability/stack.js';
+
+// sourcing
+export { defineDecider, evolveAll, initialStateOf } from './sourcing/decider.js';
+export type {
+  Decider,
+  DecideResult,
+  DeciderSpecification,
+  DefinedDecider,
+  MessageFrom,
+  StateOf,
+  CommandOf,
+  EventOf,
+  RecordedOf,
+} from './sourcing/decider.js';
+export { handleCommand } from './sourcing/handle-command.js';
+export type {
+  HandleCommandOptions,
+  HandleCommandResult,
+  CommandStore,
+  CommandInput,
+} from './sourcing/handle-command.js';
+export type { ConflictRetryOptions } from './sourcing/conflict-backoff.js';
+export { loadState } from './sourcing/load-state.js';
+export type { LoadStateOptions, LoadedState } from './sourcing/load-state.js';
+export { commandEventIds } from './sourcing/command-event-ids.js';
+export { Aggregate, aggregate } from './sourcing/aggregate.js';
+export type { AggregateOptions, AggregateState, AggregateEvent } from './sourcing/aggregate.js';
+export { createInMemorySnapshotStore } from './sourcing/snapshot-store.js';
+export type { Snapshot, SnapshotStore, InMemorySnapshotStore } from './sourcing/snapshot-store.js';
+export {
+  createStreamSnapshotStore,
+  SNAPSHOT_EVENT_TYPE,
+  SNAPSHOT_STREAM_PREFIX,
+} from './sourcing/stream-snapshot-store.js';
+export type { StreamSnapshotStoreOptions } from './sourcing/stream-snapshot-store.js';
+export type { SnapshotOptions } from './sourcing/snapshot-policy.js';
+export { createUpcaster } from './sourcing/upcaster.js';
+export type { Upcaster, UpcasterDefinition, UpcastChain, UpcastStep } from './sourcing/upcaster.js';
+export { UpcastError, InvalidSnapshotError } from './sourcing/errors.js';

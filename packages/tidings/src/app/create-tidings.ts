@@ -119,5 +119,5 @@ export function createTidings<
     close,
     [Symbol.asyncDispose]: close,
   };
-  return app as unknown as Tidings<Ev, Cm, Qr>;
+  return app;
 }

@@ -118,7 +118,7 @@ export class DeliveryQueue<E> {
   }
 
   /** Adds a message, applying the drop policies when full. `wait` and `error` are the caller's to enforce first. */
-  offer(message: E): void {
+  offer(message: E, at = this.#clock.now()): void {
     if (this.#closed) return;
     if (this.#length >= this.capacity) {
       if (this.overflow === 'drop-newest') {
@@ -138,7 +138,7 @@ export class DeliveryQueue<E> {
         return;
       }
     }
-    const item: Item<E> = { message, at: this.#clock.now(), seq: this.#seq++, key: this.#keyOf?.(message) };
+    const item: Item<E> = { message, at, seq: this.#seq++, key: this.#keyOf?.(message) };
     this.#fifo.push(item);
     this.#length++;
     this.#enqueued++;

@@ -1,4 +1,5 @@
 import type { Envelope, EnvelopeOf, EventMap, MessageOf } from '../messages/message.js';
+import type { Metadata } from '../messages/metadata.js';
 import type { AnyDefinition } from '../messages/define.js';
 import type { Clock } from '../time/clock.js';
 import type { IdGenerator } from '../messages/ids.js';
@@ -49,6 +50,16 @@ export interface Subscription extends Disposable {
   stats(): SubscriptionStats;
   /** Resolves when a queued subscription has nothing waiting or running (at once for inline ones). */
   idle(): Promise<void>;
+}
+
+/** A message to hand to a handler again, as stored by a dead-letter store. */
+export interface RedeliveredMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata?: Metadata | undefined;
+  readonly occurredAt?: Date | undefined;
+  readonly streamId?: string | undefined;
 }
 
 export interface WaitForOptions {
@@ -139,6 +150,16 @@ export interface EventBus<
     pattern: P & CheckedPattern<E, P>,
     options?: StreamOptions,
   ): EventStream<EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>>;
+  /**
+   * Runs one subscription's handler (through its middleware) again with a message it already
+   * received, keeping the message's id and time: how a dead letter is retried. Resolves when the
+   * handler succeeds, rejects with its error. `SUBSCRIPTION_NOT_FOUND` when no active subscription
+   * has that name.
+   *
+   * @example
+   * await deadLetters.retry(letter.id, (l) => bus.redeliver(l.handler!, l.message));
+   */
+  redeliver(subscription: string, message: RedeliveredMessage): Promise<void>;
   /** Counters of every subscription. */
   stats(): SubscriptionStats[];
   /** Stops accepting publishes, ends streams, and waits for queued handlers to drain. */

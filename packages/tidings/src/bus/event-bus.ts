@@ -15,6 +15,7 @@ import type {
   EventHandler,
   EventStream,
   HandlerFailure,
+  RedeliveredMessage,
   StreamOptions,
   SubscribeOptions,
   Subscription,
@@ -25,7 +26,7 @@ import { DispatchContext, type AnyRequestMap, type Hub, type PublishOptions } fr
 import { compose, type Middleware } from './middleware.js';
 import { createEventStream } from './event-stream.js';
 
-type Handler = (event: LazyEnvelope, ctx: DispatchContext) => unknown;
+type Handler = (event: LazyEnvelope, ctx: DispatchContext | undefined) => unknown;
 
 /** One subscription's internal record. */
 interface Sub {
@@ -33,6 +34,8 @@ interface Sub {
   readonly matches: ((type: string) => boolean) | undefined;
   readonly category: string | undefined;
   readonly call: Handler;
+  /** False for handlers declared with exactly one parameter: they get no context object (none is allocated). */
+  readonly needsCtx: boolean;
   readonly queue: DeliveryQueue<LazyEnvelope> | undefined;
   readonly once: boolean;
   active: boolean;
@@ -72,6 +75,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   #subs: Sub[] = [];
   #categorySubs: Sub[] = [];
   #routes = new Map<string, Route>();
+  /** One-entry cache in front of the map: bursts of one type skip the hash lookup. */
+  #lastRoute: Route | undefined;
+  /** How many category subscriptions are queued; when zero, the room checks skip them. */
+  #queuedCategorySubs = 0;
   #counter = 0;
   #closed = false;
   readonly #streams = new Set<EventStream<Envelope>>();
@@ -137,6 +144,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
 
   /** A synchronous publish cannot wait: a full `wait` or `error` queue refuses the whole event. */
   #refuseIfFull(route: Route, envelope: LazyEnvelope): void {
+    if (route.queued.length === 0 && this.#queuedCategorySubs === 0) return;
     for (const sub of this.#queuedTargets(route, envelope)) {
       const queue = sub.queue!;
       if (queue.full && (queue.overflow === 'error' || queue.overflow === 'wait')) {
@@ -243,9 +251,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     for (const sub of route.inline) {
       if (!sub.active) continue;
       if (sub.once) sub.handle.unsubscribe();
-      ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined);
       try {
-        const result = sub.call(envelope, ctx);
+        const result = sub.needsCtx
+          ? sub.call(envelope, (ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined)))
+          : sub.call(envelope, undefined);
         if (isThenable(result)) {
           const settled = this.#settle(result, sub.name, envelope);
           if (collect) (pending ??= []).push(settled);
@@ -254,18 +263,22 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         this.#fail(error, sub.name, envelope);
       }
     }
-    for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope);
+    if (route.queued.length > 0) {
+      const at = envelope.stamp();
+      for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope, at);
+    }
     if (this.#categorySubs.length > 0 && envelope.streamId !== undefined) {
       const category = categoryOf(envelope.streamId);
       for (const sub of this.#categorySubs) {
         if (!sub.active || sub.category !== category) continue;
         if (sub.queue !== undefined) {
-          sub.queue.offer(envelope);
+          sub.queue.offer(envelope, envelope.stamp());
           continue;
         }
-        ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined);
         try {
-          const result = sub.call(envelope, ctx);
+          const result = sub.needsCtx
+            ? sub.call(envelope, (ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined)))
+            : sub.call(envelope, undefined);
           if (isThenable(result)) {
             const settled = this.#settle(result, sub.name, envelope);
             if (collect) (pending ??= []).push(settled);
@@ -309,8 +322,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   // ---- routing ----------------------------------------------------------------------------
 
   #routeFor(type: string): Route {
+    const last = this.#lastRoute;
+    if (last !== undefined && last.type === type) return last;
     const cached = this.#routes.get(type);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return (this.#lastRoute = cached);
     assertMessageType(type, 'event type');
     let schema: StandardSchemaV1 | undefined;
     if (this.#schemas !== undefined) {
@@ -329,7 +344,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     const route: Route = { type, schema, inline, queued };
     if (this.#routes.size >= MAX_CACHED_ROUTES) this.#routes.clear();
     this.#routes.set(type, route);
-    return route;
+    return (this.#lastRoute = route);
   }
 
   // ---- subscribing ------------------------------------------------------------------------
@@ -405,6 +420,8 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       if (sub.category === undefined) this.#subs = this.#subs.filter((s) => s !== sub);
       else this.#categorySubs = this.#categorySubs.filter((s) => s !== sub);
       this.#routes.clear();
+      this.#lastRoute = undefined;
+      if (sub.category !== undefined && sub.queue !== undefined) this.#queuedCategorySubs--;
       sub.queue?.close();
     };
     const handle: Subscription = {
@@ -422,10 +439,15 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       }),
       idle: () => queue?.idle() ?? Promise.resolve(),
     };
-    const sub: Sub = { name, matches, category, call, queue, once, active: true, handle };
+    // A handler declared with one parameter never reads the context: skip allocating it.
+    // (Zero parameters may mean `arguments` or a rest parameter, so those get one.)
+    const needsCtx = middleware.length > 0 || handler.length !== 1;
+    const sub: Sub = { name, matches, category, call, needsCtx, queue, once, active: true, handle };
     if (category === undefined) this.#subs = [...this.#subs, sub];
     else this.#categorySubs = [...this.#categorySubs, sub];
+    if (category !== undefined && queue !== undefined) this.#queuedCategorySubs++;
     this.#routes.clear();
+    this.#lastRoute = undefined;
     if (options.signal !== undefined) {
       if (options.signal.aborted) unsubscribe();
       else options.signal.addEventListener('abort', unsubscribe, { once: true });
@@ -435,10 +457,14 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
 
   /** Without middleware the handler is called directly; with it, each call gets its own context. */
   #wrap(name: string, handler: EventHandler<Envelope, DispatchContext>, middleware: readonly Middleware[]): Handler {
-    if (middleware.length === 0) return handler;
+    if (middleware.length === 0) return handler as Handler;
     const chain = compose(middleware, (ctx: DispatchContext) => handler(ctx.message, ctx));
     return (event, ctx) =>
-      chain(ctx.handler === name ? ctx : new DispatchContext(this.hub, 'handle', event, name, ctx.from));
+      chain(
+        ctx !== undefined && ctx.handler === name
+          ? ctx
+          : new DispatchContext(this.hub, 'handle', event, name, ctx?.from),
+      );
   }
 
   waitFor(pattern: string, predicate?: (event: never) => boolean, options: WaitForOptions = {}): Promise<never> {
@@ -500,6 +526,29 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     );
     this.#streams.add(stream);
     return stream as EventStream<never>;
+  }
+
+  async redeliver(subscription: string, message: RedeliveredMessage): Promise<void> {
+    if (this.#closed) throw new BusClosedError(`redeliver to '${subscription}'`);
+    const sub = [...this.#subs, ...this.#categorySubs].find((s) => s.name === subscription && s.active);
+    if (sub === undefined) {
+      throw new TidingsError(
+        'SUBSCRIPTION_NOT_FOUND',
+        `No active subscription named '${subscription}' to redeliver '${message.type}' to. Subscribe it again (with the same name) first.`,
+      );
+    }
+    const at = message.occurredAt?.getTime() ?? this.clock.now();
+    const envelope = new LazyEnvelope(
+      this,
+      { type: message.type, data: message.data, metadata: message.metadata },
+      message.streamId,
+      undefined,
+      {
+        id: message.id,
+        at,
+      },
+    );
+    await sub.call(envelope, new DispatchContext(this.hub, 'handle', envelope, sub.name, sub));
   }
 
   stats(): SubscriptionStats[] {

@@ -115,7 +115,11 @@ export class RequestBusImpl implements RequestBus {
     }
   }
 
-  handle(type: string, handler: RequestHandler<never, unknown, never, never>, options: HandleOptions = {}): Registration {
+  handle(
+    type: string,
+    handler: RequestHandler<never, unknown, never, never>,
+    options: HandleOptions = {},
+  ): Registration {
     assertMessageType(type, `${this.#kind} type`);
     if (typeof handler !== 'function') {
       throw new ValidationError(`handle('${type}') expects a handler function, got ${typeof handler}.`, [

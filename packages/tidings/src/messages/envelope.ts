@@ -26,7 +26,7 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
   readonly depth: number;
   readonly #factory: EnvelopeFactory;
   readonly #userMetadata: Metadata | undefined;
-  readonly #at: number;
+  #at: number | undefined;
   #id: string | undefined;
   #metadata: Metadata | undefined;
 
@@ -35,6 +35,8 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
     message: Message<T, D>,
     streamId: string | undefined,
     parent: LazyEnvelope | undefined,
+    /** An id and time already given to this message (a redelivery); otherwise created lazily. */
+    known?: { readonly id: string; readonly at: number },
   ) {
     this.type = message.type;
     this.data = message.data;
@@ -43,20 +45,32 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
     this.depth = parent === undefined ? 0 : parent.depth + 1;
     this.#factory = factory;
     this.#userMetadata = message.metadata;
-    this.#at = factory.clock.now();
+    if (known !== undefined) {
+      this.#id = known.id;
+      this.#at = known.at;
+    }
+  }
+
+  /**
+   * Fixes the publish time if nothing has read it yet. The bus calls it when the envelope leaves
+   * the publisher's call (queued delivery, persistence), so a time read later is still publish time;
+   * a purely inline dispatch that never reads it never asks the clock.
+   */
+  stamp(at?: number): number {
+    return (this.#at ??= at ?? this.#factory.clock.now());
   }
 
   get id(): string {
-    return (this.#id ??= (this.#userMetadata?.['id'] as string | undefined) ?? this.#factory.nextId());
+    return (this.#id ??= this.#factory.nextId());
   }
 
   get occurredAt(): Date {
-    return new Date(this.#at);
+    return new Date(this.stamp());
   }
 
   /** Publish time in epoch milliseconds. */
   get timestamp(): number {
-    return this.#at;
+    return this.stamp();
   }
 
   get metadata(): Metadata {

@@ -15,7 +15,38 @@ export function assertSerializable(value: unknown, type: string, root = 'data'):
   if (value === null) return;
   const t = typeof value;
   if (t === 'string' || t === 'boolean') return;
+  if (t === 'object' && isFlatJson(value as object)) return;
   walk(value, [root], type, new Set<object>());
+}
+
+/**
+ * The hot path: a plain object or array whose values are all strings, booleans, null or finite
+ * numbers passes without allocating. Anything else takes the full walk, which reports the path.
+ */
+function isFlatJson(obj: object): boolean {
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (!isJsonScalar(obj[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(obj) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in obj) {
+    const v = (obj as Record<string, unknown>)[key];
+    if (v !== undefined && !isJsonScalar(v)) return false;
+  }
+  return true;
+}
+
+function isJsonScalar(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    default:
+      return v === null;
+  }
 }
 
 function fail(path: readonly PropertyKey[], type: string, found: string): never {

@@ -39,7 +39,7 @@ export interface AppendResult {
   readonly nextVersion: bigint;
   /**
    * Global position of the last event appended. For an empty append, the position of the
-   * stream's last event, or 0n when it has none.
+   * stream's last event ever appended (even if since truncated or deleted), or 0n when it never had one.
    */
   readonly position: bigint;
 }
@@ -54,10 +54,15 @@ export interface ReadStreamOptions {
   readonly limit?: number | undefined;
 }
 
+/**
+ * Filters of readAll, readByType and readByTime. Both lists compare exactly (no wildcard, no case
+ * folding, no SQL LIKE meaning); an empty list matches nothing; an absent list matches everything.
+ * Types are compared as stored, before any upcast.
+ */
 export interface ReadAllFilter {
   /** Only events of these types. */
   readonly types?: readonly string[] | undefined;
-  /** Only events whose stream's category (before the first `-`) is one of these. */
+  /** Only events whose stream's category (before the first `-`, the whole id without one) is one of these. */
   readonly categories?: readonly string[] | undefined;
 }
 
@@ -79,8 +84,12 @@ export interface ReadByTimeOptions {
 }
 
 /**
- * Per-stream settings. `maxAge` (milliseconds) and `maxCount` hide older events from reads of the
- * stream (and from `readAll`) as retention; other keys are the user's.
+ * Per-stream settings, stored as JSON and replaced whole by `setStreamMetadata`. `maxAge`
+ * (milliseconds) and `maxCount` (positive integers) are retention applied at read time, by every
+ * read (readStream, readAll, readByType, readByTime; decision 0103): an event is readable only if
+ * its version is among the newest `maxCount` of the stream (`version > stream version - maxCount`)
+ * and `clock.now() - recordedAt <= maxAge`. They hide, they do not truncate: `StreamInfo.version`
+ * and the versions of later appends are unchanged. Other keys are the user's.
  */
 export interface StreamMetadata {
   readonly maxAge?: number | undefined;
@@ -92,7 +101,11 @@ export interface StreamInfo {
   readonly streamId: string;
   /** Current version: the version of the last event ever appended (0n when none). Never restarts. */
   readonly version: bigint;
-  /** Events with a version below this are no longer readable (truncation, retention, soft delete). */
+  /**
+   * Events with a version below this are no longer readable: set by `truncateBefore` and by a soft
+   * or hard delete (to `version + 1`). 0n when never truncated. Never decreases. Retention by
+   * `maxAge`/`maxCount` is applied on reads and not reflected here.
+   */
   readonly truncatedBefore: bigint;
   /** `'soft'`: hidden, can be appended to again (versions continue). `'hard'`: tombstoned forever. */
   readonly deleted: 'soft' | 'hard' | undefined;
@@ -101,10 +114,20 @@ export interface StreamInfo {
 
 export type DeleteMode = 'soft' | 'hard';
 
-/** Transforms event data on its way into and out of storage (encryption, crypto-shredding). */
+/**
+ * Transforms event data on its way into and out of storage (encryption, crypto-shredding).
+ * `encode` runs in `prepareAppend` before the payload and size checks, so its output must be JSON
+ * and counts toward `maxEventBytes`; `decode` runs on every read, before any upcast.
+ */
 export interface DataCodec {
-  encode(data: unknown, event: { readonly type: string; readonly streamId: string; readonly metadata: Metadata }): unknown;
-  decode(data: unknown, event: { readonly type: string; readonly streamId: string; readonly metadata: Metadata }): unknown;
+  encode(
+    data: unknown,
+    event: { readonly type: string; readonly streamId: string; readonly metadata: Metadata },
+  ): unknown;
+  decode(
+    data: unknown,
+    event: { readonly type: string; readonly streamId: string; readonly metadata: Metadata },
+  ): unknown;
 }
 
 /** Rewrites an event read from storage into its current shape (see `createUpcaster`). */
@@ -123,7 +146,10 @@ export interface StoreInfo {
 
 /** The reading half of a store, also available inside a transaction. */
 export interface EventReader {
-  readStream<T extends string = string, D = unknown>(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent<T, D>>;
+  readStream<T extends string = string, D = unknown>(
+    streamId: string,
+    options?: ReadStreamOptions,
+  ): AsyncIterable<RecordedEvent<T, D>>;
   streamInfo(streamId: string): Promise<StreamInfo>;
 }
 
@@ -141,7 +167,36 @@ export interface StoreTransaction<Connection = unknown> extends EventReader {
 
 /**
  * The event store contract. Every store (in-memory, SQLite, PostgreSQL) passes the shared
- * contract suite in `@tidings/contract-tests`.
+ * contract suite in `@tidings/contract-tests`. The rules below are the same in every store
+ * (decisions 0100-0104 in docs/decisions/):
+ *
+ * - Payload: `prepareAppend` validates and JSON-encodes every append; data and metadata come back
+ *   as `JSON.parse(JSON.stringify(x))` (a Date becomes its ISO string, undefined properties drop).
+ *   bigint, NaN, ±Infinity, functions, Map/Set/class instances and cycles are refused, and so are
+ *   U+0000 and lone surrogates anywhere in the JSON text (PostgreSQL jsonb cannot keep them):
+ *   `ValidationError` code `NOT_SERIALIZABLE`. Size: UTF-8 bytes of data JSON + metadata JSON
+ *   (`'{}'` when none) ≤ `maxEventBytes` (default 1 MiB), else `EVENT_TOO_LARGE`. Bad input
+ *   of any kind writes nothing.
+ * - Empty append: validated, the tombstone and the expected version are checked
+ *   (`StreamDeletedError` / `ConcurrencyError`), nothing is written, the head does not move, no
+ *   wake-up; returns `{ nextVersion: current version, position: the stream's last position or 0n }`.
+ * - Idempotency: see `resolveIdempotentAppend` (the one implementation every store calls).
+ * - Soft delete: every event of the stream up to its current version is removed from every read
+ *   (readStream, readAll, readByType, readByTime); `streamInfo` says `deleted: 'soft'`,
+ *   `truncatedBefore: version + 1`, keeps `version` and metadata. For expected versions the
+ *   stream reads as absent: `'no-stream'` holds, `'exists'` fails, a bigint must equal the kept
+ *   version (never 0n). The next non-empty append revives it (`deleted: undefined`) with versions
+ *   continuing; an empty append does not. Soft-deleting a stream without events changes nothing.
+ * - Hard delete: the events are removed from every read, metadata is cleared, and a tombstone
+ *   remains (`deleted: 'hard'`, `version` kept) that refuses every later append, empty or not,
+ *   whatever the expected version, and `setStreamMetadata`/`truncateBefore`, with
+ *   `StreamDeletedError`. Works on a stream that never existed. Any delete of a tombstoned stream
+ *   succeeds and changes nothing (a retry after an unknown outcome must not fail).
+ * - Positions are never reused, even after the events holding the highest positions are deleted;
+ *   `headPosition()` never decreases.
+ * - Reads outside a transaction never see its appends before it commits.
+ * - Ids of events removed by truncation or deletion may or may not still count as stored for
+ *   idempotency; do not rely on either.
  */
 export interface EventStore<Connection = unknown> extends EventReader, AsyncDisposable {
   /**
@@ -156,16 +211,35 @@ export interface EventStore<Connection = unknown> extends EventReader, AsyncDisp
   readByTime(options: ReadByTimeOptions): AsyncIterable<RecordedEvent>;
 
   setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;
-  /** Hides events with version < `before` from reads; versions never restart. */
+  /**
+   * Hides events with version < `before` from every read; versions never restart. `before` is
+   * capped at `version + 1` (never hides future events); a lower value than the current truncation
+   * point, or a stream without events, changes nothing. `StreamDeletedError` on a tombstone.
+   */
   truncateBefore(streamId: string, before: bigint): Promise<void>;
+  /**
+   * Deletes a stream: `mode` `'soft'` (default) or `'hard'`; `expectedVersion` (default `'any'`)
+   * is checked as for append, soft-deleted streams reading as absent. See the rules above.
+   */
   deleteStream(streamId: string, options?: { mode?: DeleteMode; expectedVersion?: ExpectedVersion }): Promise<void>;
 
-  /** Runs `work` in one transaction with its appends and the caller's writes. */
+  /**
+   * Runs `work` in one transaction with its appends and the caller's writes: if `work` throws,
+   * every append in it is rolled back and the error rethrown. An append failing inside (conflict,
+   * duplicate, bad input) can be caught and the transaction still commits its other appends. Use
+   * `tx.append`, not `store.append`, inside `work` (the store's own append waits for the write lock
+   * the transaction holds). `tx` must not be used after `work` settles.
+   */
   transaction<R>(work: (tx: StoreTransaction<Connection>) => Promise<R>): Promise<R>;
 
-  /** The highest committed position (0n when empty). */
+  /** The highest position ever committed (0n when nothing was); never decreases, even after deletions. */
   headPosition(): Promise<bigint>;
-  /** Called asynchronously after each commit that moved the head in this process. */
+  /**
+   * Called asynchronously after each commit that moved the head in this process: never inside
+   * `append` or the write transaction, never for a rollback, an empty append, an idempotent retry
+   * or a conflict. Calls may be coalesced (one call with the latest head); heads only increase.
+   * Listener errors are reported, never thrown into the writer.
+   */
   onHeadMoved(listener: HeadListener): Disposable;
 
   info(): Promise<StoreInfo>;

@@ -2,6 +2,7 @@ import { TidingsError, ValidationError } from '../errors.js';
 import { isUuid } from '../messages/ids.js';
 import { assertMessageType } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
+import { assertStorableJson } from './storable-text.js';
 import type { AppendOptions, EventToAppend, ExpectedVersion } from './types.js';
 
 /** Default largest event accepted by every store: 1 MiB of JSON (data plus metadata), the smallest broker's default. */
@@ -15,7 +16,12 @@ const BAD_STREAM_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff
 
 /** Stream ids: 1 to 512 characters, any Unicode except control characters and lone surrogates. Stored verbatim. */
 export function assertStreamId(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH || BAD_STREAM_CHARS.test(streamId)) {
+  if (
+    typeof streamId !== 'string' ||
+    streamId.length === 0 ||
+    streamId.length > MAX_STREAM_ID_LENGTH ||
+    BAD_STREAM_CHARS.test(streamId)
+  ) {
     throw new ValidationError(
       `Invalid stream id ${JSON.stringify(streamId)}: expected a string of 1 to ${MAX_STREAM_ID_LENGTH} characters without control characters or lone surrogates, conventionally '<category>-<id>' such as 'order-42'.`,
       [{ path: ['streamId'], message: 'invalid stream id' }],
@@ -50,7 +56,9 @@ export interface PreparedEvent {
 export interface PrepareOptions {
   readonly maxEventBytes?: number | undefined;
   readonly nextId: () => string;
-  readonly encode?: ((data: unknown, event: { type: string; streamId: string; metadata: Record<string, unknown> }) => unknown) | undefined;
+  readonly encode?:
+    | ((data: unknown, event: { type: string; streamId: string; metadata: Record<string, unknown> }) => unknown)
+    | undefined;
 }
 
 /**
@@ -67,40 +75,66 @@ export function prepareAppend(
   const expectedVersion = options?.expectedVersion ?? 'any';
   assertExpectedVersion(expectedVersion);
   if (!Array.isArray(events)) {
-    throw new ValidationError(`append('${streamId}', events) expects an array of events, got ${typeof events}.`, [{ path: ['events'], message: 'not an array' }]);
+    throw new ValidationError(`append('${streamId}', events) expects an array of events, got ${typeof events}.`, [
+      { path: ['events'], message: 'not an array' },
+    ]);
   }
   const max = prepare.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const seen = new Set<string>();
   const prepared = (events as readonly EventToAppend[]).map((event, i): PreparedEvent => {
     if (typeof event !== 'object' || event === null) {
-      throw new ValidationError(`Event ${i} of the append to '${streamId}' is not an object: expected { type, data, metadata? }.`, [{ path: ['events', i], message: 'not an object' }]);
+      throw new ValidationError(
+        `Event ${i} of the append to '${streamId}' is not an object: expected { type, data, metadata? }.`,
+        [{ path: ['events', i], message: 'not an object' }],
+      );
     }
     assertMessageType(event.type, 'event type');
     const id = event.id ?? prepare.nextId();
     if (typeof id !== 'string' || !isUuid(id)) {
-      throw new ValidationError(`Event ${i} ('${event.type}') has id ${JSON.stringify(id)}: expected a UUID string.`, [{ path: ['events', i, 'id'], message: 'not a UUID' }], { code: 'INVALID_EVENT_ID' });
+      throw new ValidationError(
+        `Event ${i} ('${event.type}') has id ${JSON.stringify(id)}: expected a UUID string.`,
+        [{ path: ['events', i, 'id'], message: 'not a UUID' }],
+        { code: 'INVALID_EVENT_ID' },
+      );
     }
     const key = id.toLowerCase();
     if (seen.has(key)) {
-      throw new ValidationError(`Event id ${id} appears twice in one append to '${streamId}': every event needs its own id.`, [{ path: ['events', i, 'id'], message: 'duplicate id in append' }], { code: 'INVALID_EVENT_ID' });
+      throw new ValidationError(
+        `Event id ${id} appears twice in one append to '${streamId}': every event needs its own id.`,
+        [{ path: ['events', i, 'id'], message: 'duplicate id in append' }],
+        { code: 'INVALID_EVENT_ID' },
+      );
     }
     seen.add(key);
     if (event.data === undefined) {
-      throw new ValidationError(`Event ${i} ('${event.type}') has no data: expected a JSON value (use null or {} for none).`, [{ path: ['events', i, 'data'], message: 'undefined' }], { code: 'NOT_SERIALIZABLE' });
+      throw new ValidationError(
+        `Event ${i} ('${event.type}') has no data: expected a JSON value (use null or {} for none).`,
+        [{ path: ['events', i, 'data'], message: 'undefined' }],
+        { code: 'NOT_SERIALIZABLE' },
+      );
     }
     const metadata = (event.metadata ?? {}) as Record<string, unknown>;
     if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-      throw new ValidationError(`Event ${i} ('${event.type}') metadata must be an object.`, [{ path: ['events', i, 'metadata'], message: 'not an object' }]);
+      throw new ValidationError(`Event ${i} ('${event.type}') metadata must be an object.`, [
+        { path: ['events', i, 'metadata'], message: 'not an object' },
+      ]);
     }
     assertSerializable(event.data, event.type, 'data');
     assertSerializable(metadata, event.type, 'metadata');
     const schemaVersion = metadata['schemaVersion'] ?? 1;
     if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
-      throw new ValidationError(`Event ${i} ('${event.type}') has schemaVersion ${JSON.stringify(schemaVersion)}: expected a positive integer.`, [{ path: ['events', i, 'metadata', 'schemaVersion'], message: 'invalid' }]);
+      throw new ValidationError(
+        `Event ${i} ('${event.type}') has schemaVersion ${JSON.stringify(schemaVersion)}: expected a positive integer.`,
+        [{ path: ['events', i, 'metadata', 'schemaVersion'], message: 'invalid' }],
+      );
     }
-    const encoded = prepare.encode === undefined ? event.data : prepare.encode(event.data, { type: event.type, streamId, metadata });
+    const encoded =
+      prepare.encode === undefined ? event.data : prepare.encode(event.data, { type: event.type, streamId, metadata });
     const data = JSON.stringify(encoded);
     const meta = JSON.stringify(metadata);
+    // U+0000 and lone surrogates: refused everywhere because PostgreSQL jsonb cannot keep them (decision 0101).
+    assertStorableJson(data, encoded, event.type, 'data');
+    assertStorableJson(meta, metadata, event.type, 'metadata');
     const bytes = utf8Length(data) + utf8Length(meta);
     if (bytes > max) {
       throw new ValidationError(
@@ -110,7 +144,15 @@ export function prepareAppend(
       );
     }
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-    return { id: key, type: event.type, data, metadata: meta, correlationId: str(metadata['correlationId']), causationId: str(metadata['causationId']), schemaVersion };
+    return {
+      id: key,
+      type: event.type,
+      data,
+      metadata: meta,
+      correlationId: str(metadata['correlationId']),
+      causationId: str(metadata['causationId']),
+      schemaVersion,
+    };
   });
   return { streamId, expectedVersion, events: prepared };
 }
@@ -121,11 +163,15 @@ function utf8Length(s: string): number {
 }
 const encoder = new TextEncoder();
 
-/** Checks an expected version against the stream's current one; `exists` means version > 0. */
-export function versionMatches(expected: ExpectedVersion, actual: bigint): boolean {
+/**
+ * Checks an expected version against the stream's current one; `exists` means version > 0.
+ * A soft-deleted stream (pass `softDeleted`, decision 0100) reads as absent: `'no-stream'` holds,
+ * `'exists'` does not, and a bigint must still equal its version, which never restarts.
+ */
+export function versionMatches(expected: ExpectedVersion, actual: bigint, softDeleted = false): boolean {
   if (expected === 'any') return true;
-  if (expected === 'no-stream') return actual === 0n;
-  if (expected === 'exists') return actual > 0n;
+  if (expected === 'no-stream') return actual === 0n || softDeleted;
+  if (expected === 'exists') return actual > 0n && !softDeleted;
   return expected === actual;
 }
 
@@ -133,6 +179,9 @@ export function versionMatches(expected: ExpectedVersion, actual: bigint): boole
 export function assertLimit(limit: unknown): void {
   if (limit === undefined) return;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-    throw new TidingsError('INVALID_LIMIT', `Invalid read limit ${JSON.stringify(limit)}: expected a non-negative integer or nothing for all.`);
+    throw new TidingsError(
+      'INVALID_LIMIT',
+      `Invalid read limit ${JSON.stringify(limit)}: expected a non-negative integer or nothing for all.`,
+    );
   }
 }

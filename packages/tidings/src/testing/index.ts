@@ -1,3 +1,14 @@
 // `tidings/testing`: helpers for users' tests.
 export { createFakeClock } from '../time/fake-clock.js';
 export type { FakeClock } from '../time/fake-clock.js';
+export { DeciderSpec } from './decider-spec.js';
+export type { DeciderSpecGiven, DeciderSpecWhen, DeciderSpecThen, DeciderOutcome } from './decider-spec.js';
+export { CommandHandlerSpec } from './command-handler-spec.js';
+export type {
+  CommandHandlerSpecOptions,
+  CommandHandlerSpecGiven,
+  CommandHandlerSpecWhen,
+  CommandHandlerSpecThen,
+} from './command-handler-spec.js';
+export { SpecFailedError } from './spec-error.js';
+export type { ErrorExpectation } from './spec-error.js';

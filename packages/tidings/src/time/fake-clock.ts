@@ -86,6 +86,7 @@ export function createFakeClock(options: { now?: number } = {}): FakeClock {
       await settle();
     },
     async next() {
+      await settle(); // let pending callbacks schedule their timers first
       const t = due(Number.POSITIVE_INFINITY);
       if (t === undefined) return false;
       await clock.advance(t.due - now);

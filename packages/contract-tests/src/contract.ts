@@ -1,0 +1,66 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendCases } from './cases/append.js';
+import { badInputCases } from './cases/bad-input.js';
+import { concurrencyCases } from './cases/concurrency.js';
+import { deletionCases } from './cases/deletion.js';
+import { headCases } from './cases/head.js';
+import { hookCases } from './cases/hooks.js';
+import { idempotencyCases } from './cases/idempotency.js';
+import { lifecycleCases } from './cases/lifecycle.js';
+import { payloadCases } from './cases/payload.js';
+import { readCases } from './cases/reads.js';
+import { retentionCases } from './cases/retention.js';
+import { transactionCases } from './cases/transactions.js';
+import { createContext, type StoreHarness } from './harness.js';
+
+/** Options of {@link eventStoreContract}. */
+export interface EventStoreContractOptions {
+  /**
+   * Test title -> why the store does not meet it yet. Such a test is registered as an expected
+   * failure with the reason in its title and printed once, never skipped silently; when the store
+   * starts passing it, the test fails until the entry is removed.
+   */
+  readonly knownGaps?: Record<string, string>;
+}
+
+/**
+ * Registers the shared event store contract suite (vitest `describe`/`it`) for one store. Every
+ * test opens a fresh store through `harness.create` and closes it when done.
+ *
+ * @example
+ * import { eventStoreContract } from '@tidings/contract-tests';
+ * import { createInMemoryEventStore } from 'tidings';
+ *
+ * eventStoreContract('memory', { create: async (options) => createInMemoryEventStore(options) });
+ */
+export function eventStoreContract(name: string, harness: StoreHarness, options: EventStoreContractOptions = {}): void {
+  const knownGaps = options.knownGaps ?? {};
+  const titles = new Set<string>();
+  describe(`event store contract: ${name}`, () => {
+    const context = createContext(name, harness, knownGaps, titles);
+    for (const cases of [
+      appendCases,
+      idempotencyCases,
+      badInputCases,
+      payloadCases,
+      readCases,
+      retentionCases,
+      deletionCases,
+      transactionCases,
+      headCases,
+      concurrencyCases,
+      hookCases,
+      lifecycleCases,
+    ]) {
+      cases(context);
+    }
+
+    it('knownGaps name only tests of this suite', () => {
+      expect(Object.keys(knownGaps).filter((title) => !titles.has(title))).toEqual([]);
+    });
+
+    afterAll(async () => {
+      await harness.dispose?.();
+    });
+  });
+}

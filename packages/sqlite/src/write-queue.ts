@@ -1,0 +1,217 @@
+import type { Database } from 'better-sqlite3';
+import { ConcurrencyError, DuplicateEventError, StoreBusyError, StreamDeletedError, type AppendResult } from 'tidings';
+import type { AppendSql, PreparedAppend } from './append-sql.js';
+import { withBusyRetry, type BusyRetry } from './busy.js';
+
+interface AppendJob {
+  readonly kind: 'append';
+  readonly append: PreparedAppend;
+  readonly bytes: number;
+  /** Clock time after which waiting for the lock fails with StoreBusyError. */
+  readonly deadline: number;
+  /** Set after a batch failed for a reason of its own: retried in a transaction alone. */
+  solo: boolean;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface ExclusiveJob {
+  readonly kind: 'exclusive';
+  readonly what: string;
+  readonly work: () => Promise<unknown>;
+  readonly deadline: number;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Job = AppendJob | ExclusiveJob;
+
+export interface WriteQueueOptions {
+  readonly retry: BusyRetry;
+  readonly maxBatchAppends: number;
+  readonly maxBatchBytes: number;
+  /** Called after every commit (outside the transaction). */
+  readonly committed: () => void;
+}
+
+/** Errors that belong to one append and must not fail the rest of its batch. */
+function ownError(error: unknown): boolean {
+  return (
+    error instanceof ConcurrencyError || error instanceof DuplicateEventError || error instanceof StreamDeletedError
+  );
+}
+
+/**
+ * The single writer of one store: a FIFO of appends and exclusive units of work, served one
+ * write transaction (`BEGIN IMMEDIATE`) at a time. Group commit: the lock is taken first, then
+ * every append queued by then (up to the count and byte bounds) goes into that one transaction,
+ * each with its own checks and outcome. Appends issued while a transaction or a lock wait is in
+ * flight simply queue and ride the next one.
+ */
+export class WriteQueue {
+  private readonly queue: Job[] = [];
+  private running = false;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly sql: AppendSql,
+    private readonly options: WriteQueueOptions,
+  ) {}
+
+  append(append: PreparedAppend): Promise<AppendResult> {
+    let bytes = 0;
+    for (const e of append.events) bytes += e.data.length + e.metadata.length;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.push({ kind: 'append', append, bytes, deadline: this.deadline(), solo: false, resolve, reject });
+    });
+  }
+
+  /** Runs `work` alone inside one write transaction: committed when it resolves, rolled back when it throws. */
+  exclusive<R>(what: string, work: () => Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.push({
+        kind: 'exclusive',
+        what,
+        work,
+        deadline: this.deadline(),
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
+    });
+  }
+
+  /** Resolves once every queued job has finished. */
+  idle(): Promise<void> {
+    if (!this.running && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private deadline(): number {
+    return this.options.retry.clock.now() + this.options.retry.lockTimeoutMs;
+  }
+
+  private push(job: Job): void {
+    this.queue.push(job);
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    // One macrotask of delay lets appends issued in the same turn (Promise.all, many callers) share a commit.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0] as Job;
+        if (!(await this.lock(head))) continue;
+        if (head.kind === 'exclusive') {
+          this.queue.shift();
+          await this.runExclusive(head);
+        } else {
+          this.runBatch(this.takeBatch());
+        }
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Takes the write lock for the queue's head; on timeout fails every job whose deadline has passed. */
+  private async lock(head: Job): Promise<boolean> {
+    try {
+      await withBusyRetry(
+        'Waiting for the write lock',
+        this.options.retry,
+        () => this.db.exec('BEGIN IMMEDIATE'),
+        head.deadline,
+      );
+      return true;
+    } catch (error) {
+      const now = this.options.retry.clock.now();
+      const expired = error instanceof StoreBusyError ? this.queue.filter((j) => j.deadline <= now) : [head];
+      for (const job of expired) {
+        this.queue.splice(this.queue.indexOf(job), 1);
+        job.reject(
+          error instanceof StoreBusyError
+            ? new StoreBusyError(
+                job.kind === 'append' ? `append to '${job.append.streamId}'` : job.what,
+                this.options.retry.lockTimeoutMs,
+                error.cause,
+              )
+            : error,
+        );
+      }
+      return false;
+    }
+  }
+
+  private takeBatch(): AppendJob[] {
+    const batch: AppendJob[] = [];
+    let bytes = 0;
+    while (batch.length < this.options.maxBatchAppends) {
+      const next = this.queue[0];
+      if (next === undefined || next.kind !== 'append') break;
+      if (batch.length > 0 && (next.solo || bytes + next.bytes > this.options.maxBatchBytes)) break;
+      this.queue.shift();
+      batch.push(next);
+      bytes += next.bytes;
+      if (next.solo) break;
+    }
+    return batch;
+  }
+
+  private runBatch(batch: AppendJob[]): void {
+    const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
+    try {
+      const recordedAt = this.sql.recordedAt(this.options.retry.clock.now());
+      for (const job of batch) {
+        try {
+          outcomes.push({ ok: true, result: this.sql.apply(job.append, recordedAt) });
+        } catch (error) {
+          if (!ownError(error)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (batch.length > 1) {
+        // Something failed that is not one append's own conflict: retry each alone so only the culprit fails.
+        for (const job of batch) job.solo = true;
+        this.queue.unshift(...batch);
+      } else {
+        batch[0]?.reject(error);
+      }
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok === true) job.resolve(outcome.result);
+      else job.reject(outcome?.error);
+    });
+    this.options.committed();
+  }
+
+  private async runExclusive(job: ExclusiveJob): Promise<void> {
+    let result: unknown;
+    try {
+      result = await job.work();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      job.reject(error);
+      return;
+    }
+    job.resolve(result);
+    this.options.committed();
+  }
+}

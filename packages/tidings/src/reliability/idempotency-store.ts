@@ -1,0 +1,160 @@
+import { TidingsError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { integerOption } from './options.js';
+
+/** A key's state in an {@link IdempotencyStore}. */
+export type IdempotencyRecord =
+  | {
+      readonly status: 'in-progress';
+      readonly key: string;
+      /** The token of the run that holds the claim. */
+      readonly owner: string;
+      /** Until then nobody else may claim the key; after it the run is presumed dead. Epoch ms. */
+      readonly leaseExpiresAt: number;
+    }
+  | {
+      readonly status: 'completed';
+      readonly key: string;
+      /** What the first run returned. Durable stores keep it as JSON. */
+      readonly result: unknown;
+      readonly completedAt: number;
+      /** When the key is forgotten and a repeat runs again. Epoch ms. */
+      readonly expiresAt: number;
+    };
+
+/** What {@link IdempotencyStore.begin} answers: the claim is yours, or here is who has the key. */
+export type IdempotencyClaim =
+  { readonly claimed: true; readonly owner: string } | { readonly claimed: false; readonly record: IdempotencyRecord };
+
+/**
+ * Where idempotency keys live. The memory store is in core; durable stores (SQLite, PostgreSQL)
+ * implement the same four operations, each as one atomic statement:
+ *
+ * - `begin`: claim the key if it is absent, its completed record expired, or its in-progress
+ *   lease expired (`INSERT … ON CONFLICT (key) DO UPDATE … WHERE expired RETURNING owner`);
+ *   otherwise return the existing record. Exactly one concurrent caller gets `claimed: true`.
+ * - `complete` / `fail`: conditional on `owner` still holding the claim
+ *   (`UPDATE/DELETE … WHERE key = $1 AND owner = $2 AND status = 'in-progress'`), so a run whose
+ *   lease expired and was taken over cannot overwrite its successor. They return whether they did.
+ * - A failed run deletes its claim: the key is free again and the next attempt runs.
+ */
+export interface IdempotencyStore {
+  get(key: string): Promise<IdempotencyRecord | undefined>;
+  begin(key: string, options: { readonly leaseMs: number }): Promise<IdempotencyClaim>;
+  complete(key: string, owner: string, result: unknown, options: { readonly ttlMs: number }): Promise<boolean>;
+  fail(key: string, owner: string): Promise<boolean>;
+}
+
+/** Options of {@link createIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  readonly clock?: Clock;
+  /**
+   * Keys kept at most; a `begin` for a new key beyond it first drops expired records, then
+   * refuses with `IDEMPOTENCY_STORE_FULL` rather than forget a live key. Integer >= 1; default 100 000.
+   */
+  readonly maxEntries?: number;
+}
+
+/** The in-memory {@link IdempotencyStore}, plus housekeeping. */
+export interface MemoryIdempotencyStore extends IdempotencyStore {
+  /** Records held, expired ones not yet dropped included. */
+  readonly size: number;
+  /** Drops expired records now; returns how many. */
+  prune(): number;
+}
+
+type Entry = IdempotencyRecord;
+
+function expiryOf(entry: Entry): number {
+  return entry.status === 'in-progress' ? entry.leaseExpiresAt : entry.expiresAt;
+}
+
+/**
+ * Creates an in-memory idempotency store: a map with TTLs read from the clock. Good for one
+ * process and for tests; a key does not survive a restart, so use a durable store when the
+ * effect must be guarded across restarts or processes.
+ *
+ * @example
+ * const store = createIdempotencyStore();
+ * const receipt = await idempotent(() => charge(order), { store, key: `charge:${order.id}` });
+ */
+export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): MemoryIdempotencyStore {
+  const clock = options.clock ?? systemClock;
+  const maxEntries = integerOption('createIdempotencyStore', 'maxEntries', options.maxEntries ?? 100_000, 1);
+  // Insertion order is (re)write order; with similar TTLs that is close to expiry order, so the
+  // cheap sweep below stops at the first live entry. prune() is the exhaustive one.
+  const entries = new Map<string, Entry>();
+  let tokens = 0;
+
+  const live = (key: string, now: number): Entry | undefined => {
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    if (expiryOf(entry) <= now) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const sweep = (now: number): void => {
+    for (const [key, entry] of entries) {
+      if (expiryOf(entry) > now) return;
+      entries.delete(key);
+    }
+  };
+  const prune = (): number => {
+    const now = clock.now();
+    let dropped = 0;
+    for (const [key, entry] of entries) {
+      if (expiryOf(entry) <= now) {
+        entries.delete(key);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  };
+  const write = (key: string, entry: Entry): void => {
+    entries.delete(key);
+    entries.set(key, entry);
+  };
+
+  return {
+    get size() {
+      return entries.size;
+    },
+    prune,
+    get(key) {
+      return Promise.resolve(live(key, clock.now()));
+    },
+    begin(key, { leaseMs }) {
+      const now = clock.now();
+      sweep(now);
+      const existing = live(key, now);
+      if (existing !== undefined) return Promise.resolve({ claimed: false, record: existing });
+      if (entries.size >= maxEntries && prune() === 0) {
+        return Promise.reject(
+          new TidingsError(
+            'IDEMPOTENCY_STORE_FULL',
+            `The in-memory idempotency store holds ${maxEntries} live keys (its maxEntries) and cannot claim '${key}'. Raise maxEntries, shorten ttlMs, or use a durable store.`,
+          ),
+        );
+      }
+      tokens += 1;
+      const owner = `memory-${tokens}`;
+      write(key, { status: 'in-progress', key, owner, leaseExpiresAt: now + leaseMs });
+      return Promise.resolve({ claimed: true, owner });
+    },
+    complete(key, owner, result, { ttlMs }) {
+      const now = clock.now();
+      const entry = entries.get(key);
+      if (entry?.status !== 'in-progress' || entry.owner !== owner) return Promise.resolve(false);
+      write(key, { status: 'completed', key, result, completedAt: now, expiresAt: now + ttlMs });
+      return Promise.resolve(true);
+    },
+    fail(key, owner) {
+      const entry = entries.get(key);
+      if (entry?.status !== 'in-progress' || entry.owner !== owner) return Promise.resolve(false);
+      entries.delete(key);
+      return Promise.resolve(true);
+    },
+  };
+}
