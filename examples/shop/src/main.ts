@@ -1,6 +1,7 @@
 // The shop demo (SCENARIOS.md S1): `npm start` at the repository root runs it.
 import { TidingsError } from 'tidings';
 import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from './messages.js';
+import { openDemoStore } from './open-store.js';
 import { createShop } from './shop.js';
 
 const out = (line = ''): void => {
@@ -19,10 +20,12 @@ async function attempt(label: string, run: () => Promise<unknown>): Promise<void
 
 async function main(): Promise<void> {
   let recommendationsDown = true;
-  const shop = createShop({ stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
+  const { store, where } = await openDemoStore();
+  const shop = createShop({ store, stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
   const { app } = shop;
 
   out('Tidings shop demo: the order service records events; six observers react on their own.');
+  out(`Orders are event-sourced in: ${where}  (TIDINGS_STORE=memory|sqlite|postgres)`);
   out();
   out('Commands');
   await attempt('create order o-1001 for user-001: prod-001 x2 at 49.50', () =>
@@ -94,7 +97,18 @@ async function main(): Promise<void> {
   out();
   out('Audit trail');
   for (const line of shop.audit.log) out(`  ${line}`);
+  out();
+  out('The order streams, read back from the store');
+  for await (const e of store.readAll()) {
+    out(`  #${e.position} ${e.streamId} v${e.version} ${e.type} ${e.recordedAt.toISOString()}`);
+  }
   await shop.close();
+  await store.close();
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`shop demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

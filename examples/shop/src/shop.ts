@@ -1,6 +1,16 @@
-import { createDeadLetterStore, createTidings, reliabilityStack, type Clock, type HandlerFailure } from 'tidings';
-import { shopCommands, shopEvents, shopQueries, type OrderView } from './messages.js';
-import { orderDecider, orderStream, type OrderCommand, type OrderState } from './order.js';
+import {
+  createDeadLetterStore,
+  createInMemoryEventStore,
+  createTidings,
+  handleCommand,
+  loadState,
+  reliabilityStack,
+  type Clock,
+  type EventStore,
+  type HandlerFailure,
+} from 'tidings';
+import { shopCommands, shopEvents, shopQueries, type OrderView, type ShopEvent } from './messages.js';
+import { orderDecider, orderStream, type OrderCommand } from './order.js';
 import { auditObserver } from './observers/audit.js';
 import { inventoryObserver } from './observers/inventory.js';
 import { notificationObserver } from './observers/notifications.js';
@@ -10,6 +20,8 @@ import { userStatsObserver } from './observers/user-stats.js';
 import type { ShopApp, ShopContext } from './shop-app.js';
 
 export interface ShopOptions {
+  /** Where orders are recorded. Default: an in-memory store (the demo passes a SQLite file). */
+  readonly store?: EventStore;
   readonly clock?: Clock;
   /** Opening stock per product id. */
   readonly stock?: Readonly<Record<string, number>>;
@@ -34,18 +46,21 @@ export function createShop(options: ShopOptions = {}) {
     onError: (failure) => failures.push(failure),
   });
 
-  // The order service: decide on the current state, record the resulting events, publish them.
-  const orders = new Map<string, OrderState>();
-  const execute = async (command: OrderCommand, ctx: ShopContext): Promise<void> => {
-    const id = command.data.orderId;
-    const state = orders.get(id) ?? orderDecider.initialState();
-    const events = orderDecider.decide(command, state);
-    // Recorded before anything is published, so a concurrent command sees the new state.
-    orders.set(
-      id,
-      events.reduce((s, e) => orderDecider.evolve(s, e), state),
-    );
-    for (const event of events) await ctx.publish(event, { streamId: orderStream(id) });
+  // The order service: each order is an event-sourced stream (`order-<id>`). handleCommand loads it,
+  // decides, and appends with the loaded version (retrying on a conflict); event ids derive from the
+  // command id, so a retried command never records twice. The recorded events are then published
+  // to the in-process observers with their stored ids.
+  const store = options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
+  const execute = async (command: OrderCommand & { readonly id: string }, ctx: ShopContext): Promise<void> => {
+    const result = await handleCommand(store, orderStream(command.data.orderId), orderDecider, command);
+    for (const event of result.newEvents) {
+      const { type, data } = event as { type: ShopEvent['type']; data: unknown };
+      await ctx.publish({ type, data } as ShopEvent, {
+        streamId: event.streamId,
+        id: event.id,
+        occurredAt: event.recordedAt,
+      });
+    }
   };
   app.commands.handle('order.create', async (cmd, ctx) => {
     await execute(cmd, ctx);
@@ -54,11 +69,9 @@ export function createShop(options: ShopOptions = {}) {
   app.commands.handle('order.pay', (cmd, ctx) => execute(cmd, ctx));
   app.commands.handle('order.cancel', (cmd, ctx) => execute(cmd, ctx));
   app.commands.handle('order.ship', (cmd, ctx) => execute(cmd, ctx));
-  app.queries.handle('order.get', (q): OrderView | undefined => {
-    const s = orders.get(q.data.orderId);
-    return s === undefined || s.status === 'none'
-      ? undefined
-      : { orderId: s.orderId, userId: s.userId, status: s.status, total: s.total };
+  app.queries.handle('order.get', async (q): Promise<OrderView | undefined> => {
+    const { state: s } = await loadState(store, orderStream(q.data.orderId), orderDecider);
+    return s.status === 'none' ? undefined : { orderId: s.orderId, userId: s.userId, status: s.status, total: s.total };
   });
 
   // #region reliability
@@ -108,6 +121,8 @@ export function createShop(options: ShopOptions = {}) {
     settled: async (): Promise<void> => {
       await Promise.all(Object.values(observers).map((o) => o.subscription.idle()));
     },
+    store,
+    /** Drains the observers; the store stays open (it is the caller's). */
     close: () => app.close(),
   };
 }

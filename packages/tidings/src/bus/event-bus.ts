@@ -185,7 +185,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   #envelope(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): LazyEnvelope {
-    const envelope = new LazyEnvelope(this, event, options?.streamId, parent);
+    const envelope =
+      options?.id === undefined && options?.occurredAt === undefined
+        ? new LazyEnvelope(this, event, options?.streamId, parent)
+        : new LazyEnvelope(this, event, options.streamId, parent, { id: options.id, at: options.occurredAt?.getTime() });
     if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
     return envelope;
   }

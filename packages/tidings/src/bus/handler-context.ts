@@ -7,6 +7,13 @@ import type { MiddlewareContext, MiddlewareKind } from './middleware.js';
 export interface PublishOptions {
   /** The stream the event belongs to (`order-42`): used by category subscriptions and per-key ordering. */
   readonly streamId?: string | undefined;
+  /**
+   * The id the event already has, when it was recorded elsewhere first (an event read back from a
+   * store after append). Default: a new UUIDv7, created when first read.
+   */
+  readonly id?: string | undefined;
+  /** When the event happened, if it is already known (its `recordedAt`). Default: publish time. */
+  readonly occurredAt?: Date | undefined;
 }
 
 /** Options of a send or query. */

@@ -36,7 +36,7 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
     streamId: string | undefined,
     parent: LazyEnvelope | undefined,
     /** An id and time already given to this message (a redelivery); otherwise created lazily. */
-    known?: { readonly id: string; readonly at: number },
+    known?: { readonly id?: string | undefined; readonly at?: number | undefined },
   ) {
     this.type = message.type;
     this.data = message.data;

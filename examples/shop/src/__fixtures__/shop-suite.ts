@@ -1,0 +1,156 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createFakeClock } from 'tidings/testing';
+import type { EventStore } from 'tidings';
+import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from '../messages.js';
+import { OrderRejectedError } from '../order.js';
+import { createShop as createShopWith, type ShopOptions } from '../shop.js';
+
+const create = (orderId: string, quantity = 2) =>
+  CreateOrder({ orderId, userId: 'user-001', lines: [{ productId: 'prod-001', quantity, unitPrice: 4950 }] });
+
+/**
+ * The shop's behaviour (SCENARIOS.md S1), run against any event store: the same tests pass on the
+ * in-memory store, on SQLite and on PostgreSQL.
+ */
+export function shopSuite(name: string, openStore: () => Promise<EventStore>): void {
+  describe(`shop (S1) on ${name}`, () => {
+    const stores: EventStore[] = [];
+    const createShop = async (options: Omit<ShopOptions, 'store'> = {}) => {
+      const store = await openStore();
+      stores.push(store);
+      return createShopWith({ ...options, store });
+    };
+    afterAll(async () => {
+      for (const store of stores) await store.close();
+    });
+
+    it('paying records order.paid and every observer reacts', async () => {
+      const shop = await createShop({ stock: { 'prod-001': 10 } });
+      await shop.app.send(create('o-1'));
+      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+      await shop.settled();
+      expect(shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(shop.points.pointsOf('user-001')).toBe(99);
+      expect(shop.userStats.statsOf('user-001')).toEqual({ orders: 1, spent: 9900 });
+      expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+      expect(shop.notifications.sent).toHaveLength(2);
+      expect(shop.audit.log.map((l) => l.split(' ')[0])).toEqual(['order.created', 'order.paid']);
+      expect(shop.failures).toEqual([]);
+      await shop.close();
+    });
+
+    it('paying twice is rejected and changes nothing', async () => {
+      const shop = await createShop({ stock: { 'prod-001': 10 } });
+      await shop.app.send(create('o-1'));
+      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+      const error = await shop.app
+        .send(PayOrder({ orderId: 'o-1', paymentId: 'pay-002', amount: 9900 }))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OrderRejectedError);
+      expect((error as OrderRejectedError).code).toBe('ORDER_NOT_PAYABLE');
+      await shop.settled();
+      expect(shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(shop.points.pointsOf('user-001')).toBe(99);
+      await shop.close();
+    });
+
+    it('paying a cancelled order is rejected; cancelling a paid order restores stock', async () => {
+      const shop = await createShop({ stock: { 'prod-001': 10 } });
+      await shop.app.send(create('o-1'));
+      await shop.app.send(CancelOrder({ orderId: 'o-1', reason: 'changed my mind' }));
+      await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }))).rejects.toMatchObject({
+        code: 'ORDER_NOT_PAYABLE',
+      });
+      await shop.app.send(create('o-2', 3));
+      await shop.app.send(PayOrder({ orderId: 'o-2', paymentId: 'p2', amount: 3 * 4950 }));
+      await shop.settled();
+      expect(shop.inventory.stockOf('prod-001')).toBe(7);
+      await shop.app.send(CancelOrder({ orderId: 'o-2', reason: 'refund' }));
+      await shop.settled();
+      expect(shop.inventory.stockOf('prod-001')).toBe(10);
+      await expect(shop.app.query(GetOrder({ orderId: 'o-2' }))).resolves.toMatchObject({ status: 'cancelled' });
+      await shop.close();
+    });
+
+    it('a failing observer fails neither the payment nor the other observers', async () => {
+      const shop = await createShop({ stock: { 'prod-001': 10 }, recommendationsDown: () => true });
+      await shop.app.send(create('o-1'));
+      await expect(
+        shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 })),
+      ).resolves.toBeUndefined();
+      await shop.settled();
+      expect(shop.failures.map((f) => [f.handler, f.message.type])).toEqual([['recommendations', 'order.paid']]);
+      expect(shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(shop.points.pointsOf('user-001')).toBe(99);
+      expect(shop.notifications.sent).toHaveLength(2);
+      await expect(shop.app.query(GetOrder({ orderId: 'o-1' }))).resolves.toMatchObject({ status: 'paid' });
+      await shop.close();
+    });
+
+    it('the flaky observer is retried with backoff, dead-lettered, and retried from the list once fixed', async () => {
+      const clock = createFakeClock({ now: Date.parse('2026-11-21T10:00:00Z') });
+      let down = true;
+      let calls = 0;
+      const shop = await createShop({
+        clock,
+        recommendationsDown: () => (calls++, down),
+        retry: { maxAttempts: 3, baseDelayMs: 1000 },
+      });
+      await shop.app.send(create('o-1'));
+      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
+      await clock.runAll();
+      await shop.settled();
+      expect(calls).toBe(3);
+      const [letter, ...others] = await shop.deadLetters.list();
+      expect(others).toEqual([]);
+      expect(letter).toMatchObject({
+        handler: 'recommendations',
+        attempts: 3,
+        message: { type: 'order.paid', streamId: 'order-o-1' },
+      });
+      expect(letter!.error.message).toBe('recommendation service unavailable');
+      expect(shop.recommendations.preferencesOf('user-001')).toEqual([]);
+
+      // Still down: the retry fails and the letter stays, with one more attempt.
+      const stillDown = shop.retryDeadLetters();
+      await clock.runAll(); // the redelivery goes through the same retry middleware
+      await expect(stillDown).resolves.toEqual({ succeeded: 0, failed: 1 });
+      expect((await shop.deadLetters.list())[0]!.attempts).toBeGreaterThan(3);
+
+      down = false;
+      await expect(shop.retryDeadLetters()).resolves.toEqual({ succeeded: 1, failed: 0 });
+      expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+      expect(await shop.deadLetters.list()).toEqual([]);
+      await shop.close();
+    });
+
+    it('rejects bad commands before anything is recorded', async () => {
+      const shop = await createShop();
+      await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: -1 }))).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(shop.app.send(ShipOrder({ orderId: 'missing', trackingNumber: 't' }))).rejects.toMatchObject({
+        code: 'ORDER_NOT_FOUND',
+      });
+      await shop.app.send(create('o-1'));
+      await expect(shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 100 }))).rejects.toMatchObject({
+        code: 'PAYMENT_AMOUNT_MISMATCH',
+      });
+      await shop.settled();
+      expect(shop.audit.log).toHaveLength(1);
+      await shop.close();
+    });
+
+    it('events caused by one command share its correlation id', async () => {
+      const shop = await createShop();
+      const command = create('o-1');
+      await shop.app.send(command);
+      const paid = shop.app.events.waitFor('order.paid');
+      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }));
+      const event = await paid;
+      expect(event.metadata.causationId).toBe(event.metadata.correlationId);
+      expect(event.streamId).toBe('order-o-1');
+      await shop.close();
+    });
+  });
+}
