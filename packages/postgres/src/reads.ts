@@ -1,0 +1,134 @@
+import type { PoolClient } from 'pg';
+import type { DataCodec, Metadata, ReadAllFilter, RecordedEvent, StreamInfo, StreamMetadata, Upcast } from 'tidings';
+
+/** Runs one query on a configured connection (a pooled one, or the transaction's). */
+export type WithClient = <R>(use: (client: PoolClient) => Promise<R>) => Promise<R>;
+
+export interface ReadContext {
+  readonly s: string;
+  readonly codec: DataCodec | undefined;
+  readonly upcast: Upcast | undefined;
+  readonly pageSize: number;
+  readonly now: () => number;
+}
+
+export interface EventRow {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  version: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: Date;
+}
+
+export const EVENT_COLUMNS =
+  'e.position, e.event_id, e.stream_id, e.version, e.type, e.data, e.metadata, e.recorded_at';
+
+export function toRecorded(row: EventRow, ctx: ReadContext): RecordedEvent {
+  const metadata = JSON.parse(row.metadata) as Metadata;
+  const raw: unknown = JSON.parse(row.data);
+  const data =
+    ctx.codec === undefined ? raw : ctx.codec.decode(raw, { type: row.type, streamId: row.stream_id, metadata });
+  const event: RecordedEvent = {
+    id: row.event_id,
+    type: row.type,
+    data,
+    metadata,
+    streamId: row.stream_id,
+    version: BigInt(row.version),
+    position: BigInt(row.position),
+    recordedAt: row.recorded_at,
+    occurredAt: row.recorded_at,
+  };
+  return ctx.upcast === undefined ? event : ctx.upcast(event);
+}
+
+/**
+ * Keyset pagination: each page starts after the last key of the previous one, so a long read
+ * holds no cursor or transaction open and is never stalled by, or stalls, writers.
+ */
+export async function* paged(
+  fetch: (cursor: bigint, n: number) => Promise<EventRow[]>,
+  start: bigint,
+  forward: boolean,
+  limit: number | undefined,
+  pageSize: number,
+  key: (row: EventRow) => bigint,
+  ctx: ReadContext,
+): AsyncGenerator<RecordedEvent> {
+  let remaining = limit ?? Number.POSITIVE_INFINITY;
+  let cursor = start;
+  while (remaining > 0) {
+    const n = Math.min(pageSize, remaining);
+    const rows = await fetch(cursor, n);
+    for (const row of rows) yield toRecorded(row, ctx);
+    remaining -= rows.length;
+    const last = rows[rows.length - 1];
+    if (rows.length < n || last === undefined) return;
+    cursor = forward ? key(last) + 1n : key(last) - 1n;
+    if (cursor < 0n) return;
+  }
+}
+
+/** Retention by stream metadata (`maxCount`, `maxAge`) hides events from `$all` reads too. */
+function retentionClause(s: string, nowParam: string): string {
+  return `not exists (select 1 from ${s}.streams r where r.stream_id = e.stream_id
+      and (r.max_count is not null or r.max_age_ms is not null)
+      and ((r.max_count is not null and e.version <= r.version - r.max_count)
+        or (r.max_age_ms is not null and e.recorded_at < ${nowParam} - r.max_age_ms * interval '1 millisecond')))`;
+}
+
+export interface AllQuery {
+  readonly forward: boolean;
+  readonly filter: ReadAllFilter | undefined;
+  readonly time?: { readonly from: Date; readonly to: Date } | undefined;
+}
+
+/** Builds the page query for `$all` reads; the SQL varies only with which filters are present. */
+export function allPageQuery(
+  ctx: ReadContext,
+  q: AllQuery,
+): (cursor: bigint, n: number) => { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const param = (v: unknown): string => {
+    values.push(v);
+    return `$${values.length + 2}`;
+  };
+  const now = param(new Date(ctx.now()));
+  if (q.filter?.types !== undefined) where.push(`e.type = any(${param([...q.filter.types])}::text[])`);
+  if (q.filter?.categories !== undefined) where.push(`e.category = any(${param([...q.filter.categories])}::text[])`);
+  if (q.time !== undefined)
+    where.push(
+      `e.recorded_at >= ${param(q.time.from)}::timestamptz and e.recorded_at < ${param(q.time.to)}::timestamptz`,
+    );
+  where.push(retentionClause(ctx.s, `${now}::timestamptz`));
+  const text = `select ${EVENT_COLUMNS} from ${ctx.s}.events e
+    where e.position ${q.forward ? '>=' : '<='} $1 and ${where.join(' and ')}
+    order by e.position ${q.forward ? 'asc' : 'desc'} limit $2`;
+  return (cursor, n) => ({ text, values: [cursor.toString(), n, ...values] });
+}
+
+export interface StreamRow {
+  stream_id: string;
+  version: string;
+  last_position: string;
+  truncated_before: string;
+  deleted: 'soft' | 'hard' | null;
+  metadata: string;
+  max_count: string | null;
+  max_age_ms: string | null;
+}
+
+export function toStreamInfo(streamId: string, row: StreamRow | undefined): StreamInfo {
+  if (row === undefined) return { streamId, version: 0n, truncatedBefore: 0n, deleted: undefined, metadata: {} };
+  return {
+    streamId,
+    version: BigInt(row.version),
+    truncatedBefore: BigInt(row.truncated_before),
+    deleted: row.deleted ?? undefined,
+    metadata: JSON.parse(row.metadata) as StreamMetadata,
+  };
+}

@@ -1,0 +1,382 @@
+import type { Pool, PoolClient } from 'pg';
+import {
+  assertReadAllOptions,
+  assertReadByTimeOptions,
+  assertStreamId,
+  assertTruncateVersion,
+  prepareAppend,
+  resolveDeleteOptions,
+  StoreClosedError,
+  TidingsError,
+  UnknownOutcomeError,
+  uuidv7Generator,
+  ValidationError,
+} from 'tidings';
+import type {
+  AppendOptions,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadByTimeOptions,
+  RecordedEvent,
+  StoreInfo,
+  StreamMetadata,
+  DeleteMode,
+  ExpectedVersion,
+} from 'tidings';
+import { runAppendBatch } from './append-batch.js';
+import type { PreparedAppend } from './append-batch.js';
+import {
+  checkout,
+  createPool,
+  describePool,
+  isConnectionError,
+  mapPgError,
+  neverSent,
+  redactConnectionString,
+} from './connection.js';
+import type { SessionSettings } from './connection.js';
+import { GroupCommitter } from './group-commit.js';
+import { HeadSignal } from './head-signal.js';
+import { checkSchema, migrateSchema } from './migrate.js';
+import type { MigrationResult, StoreIdentity } from './migrate.js';
+import { resolveOptions } from './options.js';
+import type { PostgresEventStoreOptions } from './options.js';
+import { allPageQuery, paged } from './reads.js';
+import type { EventRow, ReadContext, WithClient } from './reads.js';
+import { quoteIdent } from './sql/identifiers.js';
+import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.js';
+import { readStream, streamInfo } from './stream-reads.js';
+import { runTransaction } from './transaction.js';
+
+/**
+ * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
+ * the connection of `transaction`, plus `migrate()`.
+ */
+export interface PostgresEventStore extends EventStore<PoolClient> {
+  /** Creates or upgrades the schema. Safe to run from several processes at once; refuses a schema newer than the code. */
+  migrate(): Promise<MigrationResult>;
+  /** The schema holding this store. */
+  readonly schema: string;
+}
+
+/**
+ * Opens an event store in a PostgreSQL schema. Nothing connects until the first call; with
+ * `migrate: false` (the default) the schema must have been created by {@link PostgresEventStore.migrate}.
+ *
+ * @example
+ * import { postgresEventStore } from '@tidings/postgres';
+ *
+ * const store = postgresEventStore({ connectionString: process.env.TIDINGS_PG_URL, schema: 'shop' });
+ * await store.migrate();
+ * const { nextVersion } = await store.append('order-42', [{ type: 'order.placed', data: { total: 30 } }], { expectedVersion: 'no-stream' });
+ * await store.transaction(async (tx) => {
+ *   await tx.connection.query('update order_totals set total = total + 30');
+ *   await tx.append('order-42', [{ type: 'order.paid', data: {} }], { expectedVersion: nextVersion });
+ * });
+ * await store.close();
+ */
+export function postgresEventStore(options: PostgresEventStoreOptions): PostgresEventStore {
+  const opts = resolveOptions(options);
+  const { schema, clock } = opts;
+  const s = quoteIdent(schema);
+  let pool: Pool;
+  let target: string;
+  if (options.pool !== undefined) {
+    pool = options.pool;
+    target = describePool(pool);
+  } else {
+    const connectionString = options.connectionString;
+    if (typeof connectionString !== 'string' || connectionString === '') {
+      throw new ValidationError(
+        'postgresEventStore needs a connectionString (postgres://user@host:5432/db) or a pg Pool in options.pool.',
+        [],
+        { code: 'INVALID_OPTION' },
+      );
+    }
+    pool = createPool(connectionString, opts.poolSize);
+    target = redactConnectionString(connectionString);
+  }
+  const ownsPool = options.pool === undefined;
+  const settings: SessionSettings = opts;
+  const nextId = uuidv7Generator({ now: () => clock.now() });
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let identity: Promise<StoreIdentity> | undefined;
+
+  const assertOpen = (): void => {
+    if (closed) throw new StoreClosedError('PostgreSQL');
+  };
+
+  const ready = (): Promise<StoreIdentity> => {
+    identity ??= (async () => {
+      const client = await checkout(pool, settings, target);
+      try {
+        if (opts.migrate) await migrateSchema(client, schema);
+        return await checkSchema(client, schema);
+      } finally {
+        client.release();
+      }
+    })().catch((error: unknown) => {
+      identity = undefined; // the next call tries again (the server may come up)
+      throw error;
+    });
+    return identity;
+  };
+
+  const withClient: WithClient = async (use) => {
+    assertOpen();
+    await ready();
+    const client = await checkout(pool, settings, target);
+    let broken = false;
+    try {
+      return await use(client);
+    } catch (error) {
+      broken = isConnectionError(error);
+      throw mapPgError(error, 'The PostgreSQL store call', settings);
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const readContext: ReadContext = {
+    s,
+    codec: opts.codec,
+    upcast: opts.upcast,
+    pageSize: opts.readPageSize,
+    now: () => clock.now(),
+  };
+
+  const head = new HeadSignal(
+    async () =>
+      withClient(async (c) =>
+        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
+      ),
+    opts.headPollMs,
+    opts.onError,
+  );
+
+  const prepare = (
+    streamId: string,
+    events: readonly EventToAppend[],
+    appendOptions: AppendOptions | undefined,
+  ): PreparedAppend => {
+    const p = prepareAppend(streamId, events, appendOptions, {
+      maxEventBytes: opts.maxEventBytes,
+      nextId,
+      encode: opts.codec === undefined ? undefined : (data, event) => opts.codec!.encode(data, event),
+    });
+    let bytes = 0;
+    for (const e of p.events) bytes += e.data.length + e.metadata.length;
+    return { streamId: p.streamId, expectedVersion: p.expectedVersion, events: p.events, bytes };
+  };
+
+  const writeBatch = async (batch: readonly PreparedAppend[]) => {
+    await ready();
+    for (let attempt = 0; ; attempt++) {
+      const client = await checkout(pool, settings, target);
+      try {
+        const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()));
+        client.release();
+        return outcomes;
+      } catch (error) {
+        client.release(isConnectionError(error));
+        // A pooled connection found dead before the statement was sent: certainly nothing ran.
+        if (neverSent(error) && attempt === 0) continue;
+        throw error;
+      }
+    }
+  };
+
+  const committer = new GroupCommitter(
+    {
+      write: writeBatch,
+      retryable: (error) =>
+        !(error instanceof TidingsError) &&
+        !isConnectionError(error) &&
+        !['55P03', '57014'].includes((error as { code?: string }).code ?? ''),
+      toError: (error, append) => {
+        if (error instanceof TidingsError) return error;
+        if (isConnectionError(error)) {
+          if (neverSent(error)) {
+            return new TidingsError(
+              'CONNECTION_LOST',
+              `The append to '${append.streamId}' was not sent: the connection to ${target} was lost. Nothing was stored; retry it.`,
+              {
+                cause: error,
+              },
+            );
+          }
+          // The batch is one autocommit statement: it may have committed before the connection died.
+          return new UnknownOutcomeError(append.streamId, error);
+        }
+        return mapPgError(error, `The append to '${append.streamId}'`, settings);
+      },
+      committed: (position) => head.moved(position),
+    },
+    opts,
+  );
+
+  // Validation errors surface on iteration, as in every store.
+  async function* readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadAllOptions(options);
+    const forward = (options?.direction ?? 'forward') === 'forward';
+    const filter = options?.filter;
+    // An empty list matches nothing (the shared rule).
+    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
+    const start = options?.from ?? (forward ? 0n : await store.headPosition());
+    const page = allPageQuery(readContext, { forward, filter });
+    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+    yield* paged(fetch, start, forward, options?.limit, opts.readPageSize, (r) => BigInt(r.position), readContext);
+  }
+
+  async function* readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadByTimeOptions(options);
+    const filter = options.filter;
+    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
+    const page = allPageQuery(readContext, { forward: true, filter, time: { from: options.from, to: options.to } });
+    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+    yield* paged(fetch, 0n, true, options.limit, opts.readPageSize, (r) => BigInt(r.position), readContext);
+  }
+
+  const adminTransaction = <R>(what: string, work: (client: PoolClient) => Promise<R>): Promise<R> =>
+    withClient(async (client) => {
+      await client.query('begin');
+      try {
+        const result = await work(client);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw mapPgError(error, what, settings);
+      }
+    });
+
+  const store: PostgresEventStore = {
+    schema,
+
+    async migrate() {
+      assertOpen();
+      const client = await checkout(pool, settings, target);
+      try {
+        const result = await migrateSchema(client, schema);
+        identity = undefined;
+        return result;
+      } finally {
+        client.release();
+      }
+    },
+
+    append(streamId, events, appendOptions) {
+      try {
+        assertOpen();
+        return committer.submit(prepare(streamId, events, appendOptions));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    readStream: ((streamId: string, options?: Parameters<EventStore['readStream']>[1]) => {
+      assertOpen();
+      return readStream(withClient, readContext, streamId, options);
+    }) as EventStore['readStream'],
+    streamInfo: (streamId) => streamInfo(withClient, readContext, streamId),
+    readAll,
+    readByType(types, options) {
+      return readAll({ ...options, filter: { types } });
+    },
+    readByTime,
+
+    async setStreamMetadata(streamId: string, metadata: StreamMetadata) {
+      assertOpen();
+      await withClient((c) => setStreamMetadata(c, s, streamId, metadata));
+    },
+    async truncateBefore(streamId: string, before: bigint) {
+      assertOpen();
+      assertStreamId(streamId);
+      assertTruncateVersion(streamId, before);
+      await adminTransaction(`truncateBefore('${streamId}')`, (c) => truncateBefore(c, s, streamId, before));
+    },
+    async deleteStream(streamId: string, options?: { mode?: DeleteMode; expectedVersion?: ExpectedVersion }) {
+      assertOpen();
+      assertStreamId(streamId);
+      const { mode, expectedVersion } = resolveDeleteOptions(streamId, options);
+      await adminTransaction(`deleteStream('${streamId}')`, (c) => deleteStream(c, s, streamId, mode, expectedVersion));
+    },
+
+    async transaction(work) {
+      assertOpen();
+      if (typeof work !== 'function') {
+        throw new TidingsError(
+          'INVALID_ARGUMENT',
+          'transaction(work) expects an async function receiving the transaction.',
+        );
+      }
+      await ready();
+      const client = await checkout(pool, settings, target);
+      return runTransaction(client, work, {
+        s,
+        schema,
+        settings,
+        readContext,
+        target,
+        prepare,
+        now: () => new Date(clock.now()),
+        committed: (position) => head.moved(position),
+        onError: opts.onError,
+      });
+    },
+
+    async headPosition() {
+      return withClient(async (c) =>
+        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
+      );
+    },
+    onHeadMoved(listener) {
+      assertOpen();
+      return head.subscribe(listener);
+    },
+
+    async info(): Promise<StoreInfo> {
+      assertOpen();
+      const { storeId } = await ready();
+      return {
+        storeId,
+        kind: 'postgres',
+        durability: describeDurability(opts.synchronousCommit),
+      };
+    },
+
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        head.stop();
+        await committer.idle();
+        if (ownsPool) await pool.end();
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return store.close();
+    },
+  };
+  return store;
+}
+
+function describeDurability(level: string): string {
+  switch (level) {
+    case 'on':
+      return 'PostgreSQL synchronous_commit=on: an acknowledged append is flushed to the WAL on disk and survives a crash of the server or the host.';
+    case 'remote_write':
+    case 'remote_apply':
+      return `PostgreSQL synchronous_commit=${level}: an acknowledged append is on disk locally and ${level === 'remote_apply' ? 'applied on' : 'written to'} a synchronous standby.`;
+    case 'local':
+      return 'PostgreSQL synchronous_commit=local: an acknowledged append is flushed to the local WAL (standbys not awaited).';
+    default:
+      return 'PostgreSQL synchronous_commit=off: an acknowledged append survives a server crash only after the WAL writer flushes (up to 3x wal_writer_delay later); it is never corrupted, the last moments may be lost.';
+  }
+}
