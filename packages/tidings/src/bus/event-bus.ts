@@ -188,7 +188,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     const envelope =
       options?.id === undefined && options?.occurredAt === undefined
         ? new LazyEnvelope(this, event, options?.streamId, parent)
-        : new LazyEnvelope(this, event, options.streamId, parent, { id: options.id, at: options.occurredAt?.getTime() });
+        : new LazyEnvelope(this, event, options.streamId, parent, {
+            id: options.id,
+            at: options.occurredAt?.getTime(),
+          });
     if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
     return envelope;
   }
