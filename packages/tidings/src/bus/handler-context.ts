@@ -83,7 +83,7 @@ export class DispatchContext implements HandlerContext {
   attempt = 1;
   /** The queued subscription running this handler, if any: publishing into its own full queue would deadlock. */
   readonly from: unknown;
-  readonly #hub: Hub;
+  private readonly _hub: Hub;
 
   constructor(
     hub: Hub,
@@ -93,7 +93,7 @@ export class DispatchContext implements HandlerContext {
     from: unknown,
     signal?: AbortSignal,
   ) {
-    this.#hub = hub;
+    this._hub = hub;
     this.kind = kind;
     this.message = message;
     this.handler = handler;
@@ -102,25 +102,25 @@ export class DispatchContext implements HandlerContext {
   }
 
   publish(event: Message, options?: PublishOptions): Promise<void> {
-    const events = this.#hub.events;
+    const events = this._hub.events;
     if (events === undefined) return Promise.reject(notConnected('publish', 'event'));
     return events.publishFrom(event, options, this.message, this.from);
   }
 
   emit(event: Message, options?: PublishOptions): void {
-    const events = this.#hub.events;
+    const events = this._hub.events;
     if (events === undefined) throw notConnected('emit', 'event');
     events.emitFrom(event, options, this.message);
   }
 
   send(command: Message, options?: RequestOptions): Promise<never> {
-    const commands = this.#hub.commands;
+    const commands = this._hub.commands;
     if (commands === undefined) return Promise.reject(notConnected('send', 'command'));
     return commands.sendFrom(command, options, this.message) as Promise<never>;
   }
 
   query(query: Message, options?: RequestOptions): Promise<never> {
-    const queries = this.#hub.queries;
+    const queries = this._hub.queries;
     if (queries === undefined) return Promise.reject(notConnected('query', 'query'));
     return queries.sendFrom(query, options, this.message) as Promise<never>;
   }

@@ -24,11 +24,13 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
   readonly parent: LazyEnvelope | undefined;
   /** How many handler hops separate this message from the one that started the chain. */
   readonly depth: number;
-  readonly #factory: EnvelopeFactory;
-  readonly #userMetadata: Metadata | undefined;
-  #at: number | undefined;
-  #id: string | undefined;
-  #metadata: Metadata | undefined;
+  // TypeScript-private, not `#private`: V8 pays for each `#field` on every construction, and an
+  // envelope is constructed per publish on the hot path (see docs/benchmarks.md).
+  private readonly _factory: EnvelopeFactory;
+  private readonly _userMetadata: Metadata | undefined;
+  private _at: number | undefined;
+  private _id: string | undefined;
+  private _metadata: Metadata | undefined;
 
   constructor(
     factory: EnvelopeFactory,
@@ -43,12 +45,11 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
     this.streamId = streamId;
     this.parent = parent;
     this.depth = parent === undefined ? 0 : parent.depth + 1;
-    this.#factory = factory;
-    this.#userMetadata = message.metadata;
-    if (known !== undefined) {
-      this.#id = known.id;
-      this.#at = known.at;
-    }
+    this._factory = factory;
+    this._userMetadata = message.metadata;
+    this._at = known?.at;
+    this._id = known?.id;
+    this._metadata = undefined;
   }
 
   /**
@@ -57,11 +58,11 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
    * a purely inline dispatch that never reads it never asks the clock.
    */
   stamp(at?: number): number {
-    return (this.#at ??= at ?? this.#factory.clock.now());
+    return (this._at ??= at ?? this._factory.clock.now());
   }
 
   get id(): string {
-    return (this.#id ??= this.#factory.nextId());
+    return (this._id ??= this._factory.nextId());
   }
 
   get occurredAt(): Date {
@@ -74,20 +75,20 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
   }
 
   get metadata(): Metadata {
-    if (this.#metadata !== undefined) return this.#metadata;
-    const user = this.#userMetadata;
+    if (this._metadata !== undefined) return this._metadata;
+    const user = this._userMetadata;
     const parent = this.parent;
     if (parent === undefined) {
-      this.#metadata = user ?? EMPTY;
+      this._metadata = user ?? EMPTY;
     } else {
       const inherited: Record<string, unknown> = {
         correlationId: parent.metadata.correlationId ?? parent.id,
         causationId: parent.id,
       };
       if (parent.metadata.traceparent !== undefined) inherited['traceparent'] = parent.metadata.traceparent;
-      this.#metadata = Object.freeze({ ...inherited, ...user });
+      this._metadata = Object.freeze({ ...inherited, ...user });
     }
-    return this.#metadata;
+    return this._metadata;
   }
 
   /** The chain of types from the root message to this one, for loop diagnostics. */
