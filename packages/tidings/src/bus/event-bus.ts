@@ -185,6 +185,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   #envelope(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): LazyEnvelope {
+    if (options === undefined && parent === undefined) return new LazyEnvelope(this, event, undefined, undefined);
     const envelope =
       options?.id === undefined && options?.occurredAt === undefined
         ? new LazyEnvelope(this, event, options?.streamId, parent)
@@ -252,9 +253,27 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
 
   /** Delivers to inline handlers (now) and queues (enqueue). Returns the async inline handlers to await, if asked. */
   #deliver(route: Route, envelope: LazyEnvelope, collect: boolean): Promise<unknown>[] | undefined {
-    let pending: Promise<unknown>[] | undefined;
+    let pending = route.inline.length === 0 ? undefined : this.#runInline(route.inline, envelope, collect, undefined);
+    if (route.queued.length > 0) {
+      const at = envelope.stamp();
+      for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope, at);
+    }
+    if (this.#categorySubs.length > 0 && envelope.streamId !== undefined) {
+      pending = this.#deliverByCategory(envelope, envelope.streamId, collect, pending);
+    }
+    return pending;
+  }
+
+  /** The hot loop, kept small so it inlines: guarded calls, a context only for handlers that take one. */
+  #runInline(
+    subs: readonly Sub[],
+    envelope: LazyEnvelope,
+    collect: boolean,
+    pending: Promise<unknown>[] | undefined,
+  ): Promise<unknown>[] | undefined {
     let ctx: DispatchContext | undefined;
-    for (const sub of route.inline) {
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!;
       if (!sub.active) continue;
       if (sub.once) sub.handle.unsubscribe();
       try {
@@ -269,32 +288,23 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         this.#fail(error, sub.name, envelope);
       }
     }
-    if (route.queued.length > 0) {
-      const at = envelope.stamp();
-      for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope, at);
-    }
-    if (this.#categorySubs.length > 0 && envelope.streamId !== undefined) {
-      const category = categoryOf(envelope.streamId);
-      for (const sub of this.#categorySubs) {
-        if (!sub.active || sub.category !== category) continue;
-        if (sub.queue !== undefined) {
-          sub.queue.offer(envelope, envelope.stamp());
-          continue;
-        }
-        try {
-          const result = sub.needsCtx
-            ? sub.call(envelope, (ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined)))
-            : sub.call(envelope, undefined);
-          if (isThenable(result)) {
-            const settled = this.#settle(result, sub.name, envelope);
-            if (collect) (pending ??= []).push(settled);
-          }
-        } catch (error) {
-          this.#fail(error, sub.name, envelope);
-        }
-      }
-    }
     return pending;
+  }
+
+  #deliverByCategory(
+    envelope: LazyEnvelope,
+    streamId: string,
+    collect: boolean,
+    pending: Promise<unknown>[] | undefined,
+  ): Promise<unknown>[] | undefined {
+    const category = categoryOf(streamId);
+    const inline: Sub[] = [];
+    for (const sub of this.#categorySubs) {
+      if (!sub.active || sub.category !== category) continue;
+      if (sub.queue !== undefined) sub.queue.offer(envelope, envelope.stamp());
+      else inline.push(sub);
+    }
+    return inline.length === 0 ? pending : this.#runInline(inline, envelope, collect, pending);
   }
 
   /** Never rejects: a failure goes to onError. Tracked so close() can wait for it. */
