@@ -40,6 +40,7 @@ export class UserAlreadyInactive extends TidingsError {
  * The user decider (SCENARIOS.md S3). An update records only what changed, one event per fact
  * (an email change is not a rename), so the read model and any subscriber can react precisely.
  */
+// #region decider
 export const userDecider = defineDecider({
   commands: [CreateUser, UpdateUser, DeactivateUser],
   events: [UserCreated, UserEmailChanged, UserRenamed, UserDeactivated],
@@ -78,3 +79,4 @@ export const userDecider = defineDecider({
     }
   },
 });
+// #endregion decider

@@ -21,13 +21,16 @@ export function createUsers(options: { store?: EventStore } = {}) {
 
   type Command = Parameters<typeof userDecider.decide>[0] & { readonly id: string };
   type Publisher = { publish(event: EventOf<typeof userDecider>, options?: PublishOptions): Promise<void> };
+  // #region handle-command
   const execute = async (command: Command, ctx: Publisher): Promise<void> => {
     const result = await handleCommand(store, userStream(command.data.userId), userDecider, command);
     directory.apply(result.newEvents);
     // Recorded events are messages too: published with their stored ids for in-process subscribers.
-    for (const e of result.newEvents)
+    for (const e of result.newEvents) {
       await ctx.publish(e, { streamId: e.streamId, id: e.id, occurredAt: e.recordedAt });
+    }
   };
+  // #endregion handle-command
   app.commands.handle('user.create', (cmd, ctx) => execute(cmd, ctx));
   app.commands.handle('user.update', (cmd, ctx) => execute(cmd, ctx));
   app.commands.handle('user.deactivate', (cmd, ctx) => execute(cmd, ctx));

@@ -37,9 +37,11 @@ export function usersSuite(name: string, openStore: () => Promise<EventStore>): 
     it('creates a user', async () => {
       await (await spec()).when(CreateUser(ada)).then(UserCreated(ada));
     });
+    // #region spec
     it('refuses to create a user twice', async () => {
       await (await spec()).given(UserCreated(ada)).when(CreateUser(ada)).thenThrows(UserAlreadyExists);
     });
+    // #endregion spec
     it('records only what an update changes', async () => {
       const s = await spec();
       await s
