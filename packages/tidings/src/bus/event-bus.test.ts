@@ -154,6 +154,42 @@ describe('validation at publish', () => {
   });
 });
 
+describe('the repeated-type fast path of emit', () => {
+  it('still checks data, the closed state and new subscriptions after the first emit of a type', async () => {
+    const { bus, failures } = quietBus();
+    const seen: unknown[] = [];
+    bus.subscribe('x.y', (e) => void seen.push(e.data));
+    bus.emit({ type: 'x.y', data: 1 });
+    bus.emit({ type: 'x.y', data: 2 }); // same type: fast path
+    expect(() => bus.emit({ type: 'x.y', data: { bad: 1n } })).toThrow(
+      expect.objectContaining({ code: 'NOT_SERIALIZABLE' }),
+    );
+    const late: unknown[] = [];
+    bus.subscribe('x.*', (e) => void late.push(e.data));
+    const queued: unknown[] = [];
+    const q = bus.subscribe('x.y', (e) => void queued.push(e.data), { queue: true });
+    bus.emit({ type: 'x.y', data: 3 });
+    bus.emit({ type: 'x.y', data: 4 }, { streamId: 'x-1' });
+    await q.idle();
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(late).toEqual([3, 4]);
+    expect(queued).toEqual([3, 4]);
+    await bus.close();
+    expect(() => bus.emit({ type: 'x.y', data: 5 })).toThrow(BusClosedError);
+    expect(failures).toEqual([]);
+  });
+
+  it('a throwing handler on the fast path is still isolated', () => {
+    const { bus, failures } = quietBus();
+    bus.subscribe('x.y', () => {
+      throw new Error('boom');
+    });
+    bus.emit({ type: 'x.y', data: 1 });
+    bus.emit({ type: 'x.y', data: 2 });
+    expect(failures).toHaveLength(2);
+  });
+});
+
 describe('failure isolation', () => {
   it('a throwing or rejecting handler stops neither the publisher nor the others', async () => {
     const { bus, failures } = quietBus();

@@ -48,6 +48,11 @@ interface Route {
   readonly schema: StandardSchemaV1 | undefined;
   readonly inline: readonly Sub[];
   readonly queued: readonly Sub[];
+  /**
+   * True when a plain `emit` of this type needs nothing but inline delivery: no schema, no queues,
+   * no category subscriptions, no publish middleware. Routes are rebuilt whenever any of those change.
+   */
+  readonly direct: boolean;
 }
 
 const MAX_CACHED_ROUTES = 10_000;
@@ -120,6 +125,21 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   // ---- publishing -------------------------------------------------------------------------
 
   emit(event: Message, options?: PublishOptions): void {
+    // The hot path, small enough for V8 to inline: the same type as last time, inline handlers only.
+    const route = this.#lastRoute;
+    if (
+      options === undefined &&
+      route !== undefined &&
+      route.direct &&
+      typeof event === 'object' &&
+      event !== null &&
+      event.type === route.type &&
+      !this.#closed
+    ) {
+      if (this.#checkSerializable) assertSerializable(event.data, route.type);
+      void this.#runInline(route.inline, new LazyEnvelope(this, event, undefined, undefined), false, undefined);
+      return;
+    }
     this.emitFrom(event, options, undefined);
   }
 
@@ -357,7 +377,9 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     const inline: Sub[] = [];
     const queued: Sub[] = [];
     for (const sub of this.#subs) if (sub.matches!(type)) (sub.queue === undefined ? inline : queued).push(sub);
-    const route: Route = { type, schema, inline, queued };
+    const direct =
+      schema === undefined && queued.length === 0 && this.#categorySubs.length === 0 && this.#emitChain === undefined;
+    const route: Route = { type, schema, inline, queued, direct };
     if (this.#routes.size >= MAX_CACHED_ROUTES) this.#routes.clear();
     this.#routes.set(type, route);
     return (this.#lastRoute = route);

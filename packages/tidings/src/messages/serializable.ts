@@ -24,12 +24,15 @@ export function assertSerializable(value: unknown, type: string, root = 'data'):
  * numbers passes without allocating. Anything else takes the full walk, which reports the path.
  */
 function isFlatJson(obj: object): boolean {
-  if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) if (!isJsonScalar(obj[i])) return false;
-    return true;
+  // `constructor === Object` is an inline-cached load, cheaper than getPrototypeOf; a spoofed own
+  // `constructor` key holds a function, which fails the scalar check below and takes the full walk.
+  if ((obj as { constructor?: unknown }).constructor !== Object) {
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length; i++) if (!isJsonScalar(obj[i])) return false;
+      return true;
+    }
+    if (Object.getPrototypeOf(obj) !== null) return false;
   }
-  const proto = Object.getPrototypeOf(obj) as unknown;
-  if (proto !== Object.prototype && proto !== null) return false;
   for (const key in obj) {
     const v = (obj as Record<string, unknown>)[key];
     if (v !== undefined && !isJsonScalar(v)) return false;
