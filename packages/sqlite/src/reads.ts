@@ -33,6 +33,15 @@ interface Visibility {
 
 const MAX_POSITION = Number.MAX_SAFE_INTEGER;
 
+interface ScanRange {
+  readonly from: number;
+  readonly backward: boolean;
+  readonly limit: number;
+  readonly filter: ReadAllFilter | undefined;
+  /** Exclusive upper bound on position (readByTime). */
+  readonly endBefore: number | undefined;
+}
+
 // Retention in SQL, for reads across streams: the same rules as `visibility` below (truncated and
 // deleted events are removed from the table, so they need no filter).
 const VISIBLE = `(s.max_count IS NULL OR e.version > s.version - s.max_count)
@@ -51,6 +60,7 @@ function toNumber(value: bigint): number {
  */
 export class Reads {
   private readonly statements = new Map<string, Statement>();
+  private readonly eventStatements = new Map<string, Statement<unknown[], EventRow>>();
 
   constructor(
     private readonly db: Database,
@@ -64,6 +74,16 @@ export class Reads {
     if (s === undefined) {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** A statement selecting EVENT_COLUMNS, returning raw rows with bigint integers (see EventRow). */
+  private events(sql: string): Statement<unknown[], EventRow> {
+    let s = this.eventStatements.get(sql);
+    if (s === undefined) {
+      s = (this.db.prepare(sql) as Statement<unknown[], EventRow>).raw(true).safeIntegers(true);
+      this.eventStatements.set(sql, s);
     }
     return s;
   }
@@ -95,11 +115,12 @@ export class Reads {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.guard();
     assertStreamId(streamId);
     assertReadStreamOptions(options);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     const backward = options.direction === 'backward';
-    let cursor = options.from === undefined ? (backward ? MAX_POSITION : 1) : toNumber(options.from);
+    let cursor: number | bigint = options.from === undefined ? (backward ? MAX_POSITION : 1) : toNumber(options.from);
     const size = this.options.readPageSize;
     const sql = backward
       ? `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.stream_id = ? AND e.version <= ? AND e.version >= ? AND e.recorded_at >= ? ORDER BY e.version DESC LIMIT ?`
@@ -108,32 +129,37 @@ export class Reads {
       const n = Math.min(size, remaining);
       const rows = await this.page(() => {
         const { fromVersion, minTime } = this.visibility(this.streamRow(streamId));
-        return this.stmt(sql).all(streamId, cursor, fromVersion, minTime, n) as EventRow[];
+        return this.events(sql).all(streamId, cursor, fromVersion, minTime, n);
       });
       for (const row of rows) yield this.decode(row);
       remaining -= rows.length;
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < n) return;
-      cursor = backward ? last.version - 1 : last.version + 1;
+      cursor = backward ? last[3] - 1n : last[3] + 1n;
     }
   }
 
   readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
-    assertReadAllOptions(options);
-    const backward = options.direction === 'backward';
-    const from = options.from === undefined ? (backward ? MAX_POSITION : 0) : toNumber(options.from);
-    return this.scan(from, backward, options.limit ?? Number.POSITIVE_INFINITY, options.filter, undefined);
+    return this.scan(() => {
+      assertReadAllOptions(options);
+      const backward = options.direction === 'backward';
+      const from = options.from === undefined ? (backward ? MAX_POSITION : 0) : toNumber(options.from);
+      const limit = options.limit ?? Number.POSITIVE_INFINITY;
+      return Promise.resolve({ from, backward, limit, filter: options.filter, endBefore: undefined });
+    });
   }
 
-  async *readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
-    assertReadByTimeOptions(options);
-    const from = options.from.getTime();
-    const to = options.to.getTime();
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    // recordedAt never decreases with position, so the time range is a position range: find it by bisection.
-    const [start, end] = await this.page(() => [this.firstPositionAt(from), this.firstPositionAt(to)]);
-    if (start >= end) return;
-    yield* this.scan(start, false, limit, options.filter, end);
+  readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
+    return this.scan(async () => {
+      assertReadByTimeOptions(options);
+      const from = options.from.getTime();
+      const to = options.to.getTime();
+      const limit = options.limit ?? Number.POSITIVE_INFINITY;
+      // recordedAt never decreases with position, so the time range is a position range: find it by bisection.
+      const [start, end] = await this.page(() => [this.firstPositionAt(from), this.firstPositionAt(to)]);
+      if (start >= end) return undefined;
+      return { from: start, backward: false, limit, filter: options.filter, endBefore: end };
+    });
   }
 
   /** The smallest position whose event was recorded at or after `time` (head + 1 when none). */
@@ -150,17 +176,21 @@ export class Reads {
     return lo;
   }
 
-  private async *scan(
-    from: number,
-    backward: boolean,
-    limit: number,
-    filter: ReadAllFilter | undefined,
-    endBefore: number | undefined,
-  ): AsyncGenerator<RecordedEvent> {
+  /**
+   * Reads events in position order, page by page. `start` validates and resolves the range on the
+   * first `next()` (so a bad option or a closed store fails on first use, like every read); the
+   * scan is the only generator between the caller and the rows, because each extra `yield*`
+   * level costs a promise per event.
+   */
+  private async *scan(start: () => Promise<ScanRange | undefined>): AsyncGenerator<RecordedEvent> {
+    this.guard();
+    const range = await start();
+    if (range === undefined) return;
+    const { from, backward, limit, filter, endBefore } = range;
     const types = filter?.types;
     const categories = filter?.categories;
     if ((types !== undefined && types.length === 0) || (categories !== undefined && categories.length === 0)) return;
-    let cursor = from;
+    let cursor: number | bigint = from;
     let remaining = limit;
     const size = this.options.readPageSize;
     while (remaining > 0) {
@@ -184,13 +214,13 @@ export class Reads {
         if (types !== undefined) params['types'] = JSON.stringify(types);
         if (categories !== undefined) params['categories'] = JSON.stringify(categories);
         if (restricted) params['now'] = this.options.clock.now();
-        return this.stmt(sql).all(params) as EventRow[];
+        return this.events(sql).all(params);
       });
       for (const row of rows) yield this.decode(row);
       remaining -= rows.length;
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < n) return;
-      cursor = backward ? last.position - 1 : last.position + 1;
+      cursor = backward ? last[0] - 1n : last[0] + 1n;
     }
   }
 

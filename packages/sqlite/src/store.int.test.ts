@@ -61,13 +61,27 @@ describe('sqliteEventStore (focused)', () => {
 
   it('group commit puts concurrent appends into one transaction', async () => {
     const db = new Database(tmp.path());
-    const store = await openStore(db);
+    // Counts COMMITs however the store issues them: through exec or a prepared statement.
     let commits = 0;
     const exec = db.exec.bind(db);
     db.exec = (sql: string) => {
-      if (sql === 'COMMIT') commits++;
+      if (sql.trim().toUpperCase() === 'COMMIT') commits++;
       return exec(sql);
     };
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const stmt = prepare(sql);
+      if (sql.trim().toUpperCase() === 'COMMIT') {
+        const run = stmt.run.bind(stmt);
+        stmt.run = (...params: unknown[]) => {
+          commits++;
+          return run(...params);
+        };
+      }
+      return stmt;
+    }) as typeof db.prepare;
+    const store = await openStore(db);
+    commits = 0; // the migration's own
     try {
       await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(`s-${i}`, [ev('x.happened')])));
       expect(commits).toBe(1);

@@ -169,14 +169,12 @@ function createStore(
     streamId: string,
     events: readonly EventToAppend[],
     options: AppendOptions | undefined,
-  ): PreparedAppend =>
-    prepareAppend(streamId, events, options, { maxEventBytes: o.maxEventBytes, nextId: uuidv7, encode });
-
-  /** Wraps an async iterable so that calls on a closed store fail on first use, as reads do. */
-  async function* guarded<T>(source: () => AsyncIterable<T>): AsyncGenerator<T> {
-    guard();
-    yield* source();
-  }
+  ): PreparedAppend => {
+    const p = prepareAppend(streamId, events, options, { maxEventBytes: o.maxEventBytes, nextId: uuidv7, encode });
+    let idsGiven = false;
+    for (const e of events) if (e.id !== undefined) idsGiven = true;
+    return { streamId: p.streamId, expectedVersion: p.expectedVersion, events: p.events, idsGiven };
+  };
 
   const store: SqliteEventStore = {
     append(streamId, events, options) {
@@ -188,12 +186,13 @@ function createStore(
       }
     },
     readStream<T extends string = string, D = unknown>(streamId: string, options?: ReadStreamOptions) {
-      return guarded(() => reads.readStream(streamId, options)) as AsyncGenerator<RecordedEvent<T, D>>;
+      return reads.readStream(streamId, options) as AsyncGenerator<RecordedEvent<T, D>>;
     },
-    readAll: (options?: ReadAllOptions) => guarded(() => reads.readAll(options)),
+    // Reads check for a closed store and validate their options on the first next(), as generators do.
+    readAll: (options?: ReadAllOptions) => reads.readAll(options),
     readByType: (types: readonly string[], options?: Omit<ReadAllOptions, 'filter'>) =>
-      guarded(() => reads.readAll({ ...options, filter: { types } })),
-    readByTime: (options: ReadByTimeOptions) => guarded(() => reads.readByTime(options)),
+      reads.readAll({ ...options, filter: { types } }),
+    readByTime: (options: ReadByTimeOptions) => reads.readByTime(options),
     async streamInfo(streamId: string): Promise<StreamInfo> {
       guard();
       return reads.streamInfo(streamId);
@@ -238,7 +237,8 @@ function createStore(
             try {
               if (!open) throw finished('append');
               const prepared = prepare(streamId, events, options);
-              return Promise.resolve(appendSql.apply(prepared, appendSql.recordedAt(o.clock.now())));
+              appendSql.begin(o.clock.now());
+              return Promise.resolve(appendSql.apply(prepared));
             } catch (error) {
               return Promise.reject(error);
             }

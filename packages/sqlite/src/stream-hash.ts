@@ -7,9 +7,17 @@ const encoder = new TextEncoder();
  */
 export function streamHash(streamId: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(streamId)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
+  for (let i = 0; i < streamId.length; i++) {
+    const c = streamId.charCodeAt(i);
+    // ASCII is its own UTF-8 encoding: hash it without allocating (every append computes this).
+    if (c >= 0x80) return utf8Hash(streamId);
+    hash = Math.imul(hash ^ c, 0x01000193);
   }
+  return hash >>> 0;
+}
+
+function utf8Hash(streamId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(streamId)) hash = Math.imul(hash ^ byte, 0x01000193);
   return hash >>> 0;
 }

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { ConcurrencyError, DuplicateEventError, StoreBusyError, StreamDeletedError, type AppendResult } from 'tidings';
 import type { AppendSql, PreparedAppend } from './append-sql.js';
 import { withBusyRetry, type BusyRetry } from './busy.js';
@@ -53,12 +53,20 @@ export class WriteQueue {
   private running = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  // Prepared once: `exec` would parse the SQL again on every transaction.
+  private readonly beginStmt: Statement;
+  private readonly commitStmt: Statement;
+  private readonly rollbackStmt: Statement;
 
   constructor(
     private readonly db: Database,
     private readonly sql: AppendSql,
     private readonly options: WriteQueueOptions,
-  ) {}
+  ) {
+    this.beginStmt = db.prepare('BEGIN IMMEDIATE');
+    this.commitStmt = db.prepare('COMMIT');
+    this.rollbackStmt = db.prepare('ROLLBACK');
+  }
 
   append(append: PreparedAppend): Promise<AppendResult> {
     let bytes = 0;
@@ -109,7 +117,8 @@ export class WriteQueue {
     try {
       while (this.queue.length > 0) {
         const head = this.queue[0] as Job;
-        if (!(await this.lock(head))) continue;
+        // Uncontended (the usual case): the lock is taken at once, with no await before the batch runs.
+        if (!this.beginNow() && !(await this.lock(head))) continue;
         if (head.kind === 'exclusive') {
           this.queue.shift();
           await this.runExclusive(head);
@@ -125,15 +134,21 @@ export class WriteQueue {
     }
   }
 
+  /** Tries to take the write lock without waiting; false when another connection holds it (or any error: see lock). */
+  private beginNow(): boolean {
+    try {
+      this.beginStmt.run();
+      return true;
+    } catch {
+      // Busy: wait in lock(). Anything else recurs there and fails the head job with its error.
+      return false;
+    }
+  }
+
   /** Takes the write lock for the queue's head; on timeout fails every job whose deadline has passed. */
   private async lock(head: Job): Promise<boolean> {
     try {
-      await withBusyRetry(
-        'Waiting for the write lock',
-        this.options.retry,
-        () => this.db.exec('BEGIN IMMEDIATE'),
-        head.deadline,
-      );
+      await withBusyRetry('Waiting for the write lock', this.options.retry, () => this.beginStmt.run(), head.deadline);
       return true;
     } catch (error) {
       const now = this.options.retry.clock.now();
@@ -172,18 +187,22 @@ export class WriteQueue {
   private runBatch(batch: AppendJob[]): void {
     const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
     try {
-      const recordedAt = this.sql.recordedAt(this.options.retry.clock.now());
+      this.sql.begin(
+        this.options.retry.clock.now(),
+        batch.length > 1 ? batch.map((job) => job.append.streamId) : undefined,
+      );
       for (const job of batch) {
         try {
-          outcomes.push({ ok: true, result: this.sql.apply(job.append, recordedAt) });
+          outcomes.push({ ok: true, result: this.sql.apply(job.append) });
         } catch (error) {
           if (!ownError(error)) throw error;
           outcomes.push({ ok: false, error });
         }
       }
-      this.db.exec('COMMIT');
+      this.sql.finish();
+      this.commitStmt.run();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.rollbackStmt.run();
       if (batch.length > 1) {
         // Something failed that is not one append's own conflict: retry each alone so only the culprit fails.
         for (const job of batch) job.solo = true;
@@ -205,9 +224,9 @@ export class WriteQueue {
     let result: unknown;
     try {
       result = await job.work();
-      this.db.exec('COMMIT');
+      this.commitStmt.run();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.rollbackStmt.run();
       job.reject(error);
       return;
     }
