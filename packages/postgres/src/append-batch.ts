@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
-import { ConcurrencyError, resolveIdempotentAppend, StreamDeletedError, TidingsError } from 'tidings';
+import { categoryOf, ConcurrencyError, resolveIdempotentAppend, StreamDeletedError, TidingsError } from 'tidings';
 import type { AppendResult, ExpectedVersion, PreparedEvent, StoredEventRef } from 'tidings';
+import { streamHash } from './stream-hash.js';
 
 /** One validated, encoded append waiting to be written. */
 export interface PreparedAppend {
@@ -31,7 +32,8 @@ function kindOf(expected: ExpectedVersion): [number, string | null] {
 
 /**
  * Writes a batch of appends with one call of the schema's `append_batch` function: one round trip.
- * Outside a transaction the statement commits on its own, so the batch is one transaction.
+ * With `autocommit` (no caller transaction around it) the statement commits on its own, so the
+ * batch is one transaction, and a lone append may take the function's one-statement fast path.
  * Throws only when the statement itself fails (then nothing of the batch is stored, or the
  * outcome is unknown if the connection died); per-append refusals come back as outcomes.
  */
@@ -40,11 +42,16 @@ export async function runAppendBatch(
   schema: string,
   appends: readonly PreparedAppend[],
   now: Date,
+  autocommit = false,
 ): Promise<AppendOutcome[]> {
   const streams: string[] = [];
   const kinds: number[] = [];
   const expected: (string | null)[] = [];
   const counts: number[] = [];
+  const categories: string[] = [];
+  const hashes: number[] = [];
+  const apps: number[] = [];
+  const ks: number[] = [];
   const ids: string[] = [];
   const types: string[] = [];
   const data: string[] = [];
@@ -52,13 +59,18 @@ export async function runAppendBatch(
   const corr: (string | null)[] = [];
   const caus: (string | null)[] = [];
   const schemaVersions: number[] = [];
-  for (const a of appends) {
+  appends.forEach((a, i) => {
     const [kind, value] = kindOf(a.expectedVersion);
     streams.push(a.streamId);
     kinds.push(kind);
     expected.push(value);
     counts.push(a.events.length);
-    for (const e of a.events) {
+    // Once per append, not per event: every event of an append shares its stream.
+    categories.push(categoryOf(a.streamId));
+    hashes.push(streamHash(a.streamId));
+    a.events.forEach((e, k) => {
+      apps.push(i + 1);
+      ks.push(k + 1);
       ids.push(e.id);
       types.push(e.type);
       data.push(e.data);
@@ -66,14 +78,43 @@ export async function runAppendBatch(
       corr.push(e.correlationId ?? null);
       caus.push(e.causationId ?? null);
       schemaVersions.push(e.schemaVersion);
-    }
-  }
-  const result = await client.query<BatchRow>({
-    // Named: parsed and planned once per connection.
-    name: `tidings_append_${schema}`,
-    text: `select r_status, r_version, r_position, r_detail from "${schema}".append_batch($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::integer[], $12::timestamptz)`,
-    values: [streams, kinds, expected, counts, ids, types, data, meta, corr, caus, schemaVersions, now],
+    });
   });
+  const call = (fast: boolean) =>
+    client.query<BatchRow>({
+      // Named: parsed once per connection (the function's own statements are planned once too).
+      name: `tidings_append_${schema}`,
+      text: `select r_status, r_version, r_position, r_detail from "${schema}".append_batch($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::text[], $6::integer[], $7::integer[], $8::integer[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[], $16::timestamptz, $17::boolean)`,
+      values: [
+        streams,
+        kinds,
+        expected,
+        counts,
+        categories,
+        hashes,
+        apps,
+        ks,
+        ids,
+        types,
+        data,
+        meta,
+        corr,
+        caus,
+        schemaVersions,
+        now,
+        fast,
+      ],
+    });
+  let result;
+  try {
+    // The one-statement fast path only outside a caller's transaction (see append-function.ts).
+    result = await call(autocommit && appends.length === 1);
+  } catch (error) {
+    // The fast path met an id committed while it waited for the stream lock; its failed call
+    // left nothing, and the general path answers exactly (the original result, or a duplicate).
+    if (!(autocommit && appends.length === 1 && (error as { code?: unknown }).code === '23505')) throw error;
+    result = await call(false);
+  }
   if (result.rows.length !== appends.length) {
     throw new TidingsError(
       'STORE_PROTOCOL',

@@ -176,7 +176,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     for (let attempt = 0; ; attempt++) {
       const client = await checkout(pool, settings, target);
       try {
-        const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()));
+        const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()), true);
         client.release();
         return outcomes;
       } catch (error) {

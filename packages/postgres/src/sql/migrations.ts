@@ -17,7 +17,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'head row, streams, events, append_batch()',
+    description: 'head row, streams, events (append_batch() is created by migration 2)',
     sql: (s) => `
 create table ${s}.head (
   id boolean primary key default true check (id),
@@ -60,7 +60,17 @@ create index events_type on ${s}.events (type, position);
 create index events_category on ${s}.events (category, position);
 create index events_recorded_at on ${s}.events (recorded_at, position);
 create index events_correlation on ${s}.events (correlation_id) where correlation_id is not null;
-create index events_causation on ${s}.events (causation_id) where causation_id is not null;
+create index events_causation on ${s}.events (causation_id) where causation_id is not null;`,
+  },
+  {
+    version: 2,
+    description: 'category and stream_hash filled by the client; append_batch() planned once, with a fast path',
+    // Decision 0303. DROP EXPRESSION keeps the values already stored and rewrites nothing. The
+    // function's signature changed, so the old one is dropped rather than replaced.
+    sql: (s) => `
+alter table ${s}.events alter column category drop expression, alter column stream_hash drop expression;
+drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], uuid[], text[], text[], text[],
+  text[], text[], integer[], timestamptz);
 ${appendFunctionSql(s)}`,
   },
 ];

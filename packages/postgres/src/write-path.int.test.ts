@@ -1,0 +1,189 @@
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { ConcurrencyError, prepareAppend, uuidv7, uuidv7Generator } from 'tidings';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAppendBatch } from './append-batch.js';
+import type { PreparedAppend } from './append-batch.js';
+import { collect, storeFactory } from './test-support/open-store.js';
+import { PG_URL, pgAvailable, sql } from './test-support/pg-env.js';
+
+// The write path's performance work (decision 0303) moved per-row expressions to the client and
+// made the append function's plans generic; these tests pin what that must not change.
+
+const available = await pgAvailable();
+
+describe.skipIf(!available)('postgres write path', () => {
+  const stores = storeFactory('wpath');
+  afterAll(() => stores.cleanup());
+
+  it('stores category and stream hash exactly as their SQL definitions, for every kind of stream id', async () => {
+    const store = await stores.open();
+    const ids = ['order-42', 'plain', '-leading', 'a-b-c', 'zoë-ünïcødé-1', '注文-7', 'emoji-🎉', "it's-'quoted'"];
+    // Concurrent, so several appends share one batch (per-event arrays span appends).
+    await Promise.all(
+      ids.map((id, i) =>
+        store.append(id, [
+          { type: 't.x', data: i },
+          { type: 't.y', data: i },
+        ]),
+      ),
+    );
+    const rows = await sql<{ n: string; bad: string }>(
+      `select count(*)::text as n,
+              count(*) filter (where category <> split_part(stream_id, '-', 1)
+                                  or stream_hash <> ('x' || substr(md5(stream_id), 1, 8))::bit(32)::integer)::text as bad
+         from "${store.schema}".events`,
+    );
+    expect(rows[0]).toEqual({ n: String(ids.length * 2), bad: '0' });
+    expect((await collect(store.readAll({ filter: { categories: ['a'] } }))).map((e) => e.streamId)).toEqual([
+      'a-b-c',
+      'a-b-c',
+    ]);
+  });
+
+  it('places each passing append of a mixed batch at running versions and contiguous positions, and nothing of a failed one', async () => {
+    const store = await stores.open();
+    await store.append('mix-a', [{ type: 't.x', data: 0 }]);
+    const results = await Promise.allSettled([
+      store.append(
+        'mix-a',
+        [1, 2].map((d) => ({ type: 't.x', data: d })),
+        { expectedVersion: 1n },
+      ),
+      store.append(
+        'mix-b',
+        [1, 2, 3].map((d) => ({ type: 't.x', data: d })),
+        { expectedVersion: 5n },
+      ),
+      store.append('mix-c', [{ type: 't.x', data: 1 }], { expectedVersion: 'no-stream' }),
+      store.append('mix-a', [{ type: 't.x', data: 3 }], { expectedVersion: 3n }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    const rows = await sql<{ stream_id: string; version: string; position: string; data: string }>(
+      `select stream_id, version::text, position::text, data from "${store.schema}".events order by position`,
+    );
+    expect(rows.map((r) => `${r.position}:${r.stream_id}@${r.version}=${r.data}`)).toEqual([
+      '1:mix-a@1=0',
+      '2:mix-a@2=1',
+      '3:mix-a@3=2',
+      '4:mix-c@1=1',
+      '5:mix-a@4=3',
+    ]);
+    expect(await store.headPosition()).toBe(5n);
+    // The stream row made only to lock 'mix-b' was removed again: it reads as never created.
+    expect(await sql(`select 1 from "${store.schema}".streams where stream_id = 'mix-b'`)).toEqual([]);
+  });
+
+  it('hides events beyond retention in full, prepared $all pages, and shows them once retention is lifted', async () => {
+    const store = await stores.open({ readPageSize: 2 });
+    for (let i = 0; i < 3; i++) {
+      await store.append('kept-1', [{ type: 't.x', data: `k${i}` }]);
+      await store.append('free-1', [{ type: 't.x', data: `f${i}` }]);
+    }
+    const data = async (): Promise<unknown[]> => (await collect(store.readAll())).map((e) => e.data);
+    expect(await data()).toEqual(['k0', 'f0', 'k1', 'f1', 'k2', 'f2']);
+    await store.setStreamMetadata('kept-1', { maxCount: 1 });
+    expect(await data()).toEqual(['f0', 'f1', 'k2', 'f2']);
+    expect((await collect(store.readAll({ direction: 'backward' }))).map((e) => e.data)).toEqual([
+      'f2',
+      'k2',
+      'f1',
+      'f0',
+    ]);
+    await store.setStreamMetadata('kept-1', {});
+    expect(await data()).toEqual(['k0', 'f0', 'k1', 'f1', 'k2', 'f2']);
+  });
+
+  /** The append function's plans (auto_explain) for calls made after its tables grew under plans made while tiny. */
+  async function plansAfterGrowth(guarded: boolean): Promise<string> {
+    const store = await stores.open();
+    const s = store.schema;
+    if (!guarded) await sql(`alter function "${s}".append_batch reset enable_seqscan`);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    const nextId = uuidv7Generator();
+    const append = async (streamId: string, n: number, autocommit = false): Promise<void> => {
+      const p = prepareAppend(
+        streamId,
+        Array.from({ length: n }, (_, i) => ({ type: 't.x', data: i })),
+        undefined,
+        { nextId },
+      );
+      const prepared: PreparedAppend = { ...p, bytes: 0 };
+      const [outcome] = await runAppendBatch(client as unknown as PoolClient, s, [prepared], new Date(), autocommit);
+      expect(outcome?.ok).toBe(true);
+    };
+    try {
+      // Plans are made on this connection's first calls, while the tables are nearly empty...
+      for (let i = 0; i < 7; i++) await append(`early-${i}`, 2, i % 2 === 0);
+      // ...then the tables grow (no ANALYZE, so nothing invalidates those plans).
+      await sql(`insert into "${s}".streams (stream_id, version) select 'bulk-' || g, 4 from generate_series(1, 20000) g;
+        insert into "${s}".events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
+          select 1000 + g, gen_random_uuid(), 'bulk-' || (g % 20000), 1 + g / 20000, 'bulk', 0, 't.x', '{}', '{}', 1, now()
+          from generate_series(1, 80000) g;
+        update "${s}".head set position = 81000`);
+      await client.query(
+        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;
+         set auto_explain.log_level = notice`,
+      );
+      await append('late-1', 3);
+      await append('early-1', 1);
+      await append('early-2', 2, true); // the one-statement fast path
+      const plans = notices.join('\n');
+      expect(plans).toContain('Insert on events');
+      return plans;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it("keeps the append function's plans index-driven and free of JIT after its tables grow", async () => {
+    const plans = await plansAfterGrowth(true);
+    expect(plans).not.toMatch(/Seq Scan on (events|streams)/);
+    expect(plans).not.toContain('JIT:');
+  });
+
+  it('negative control: without the guard, plans made while the tables were tiny keep sequential scans', async () => {
+    expect(await plansAfterGrowth(false)).toMatch(/Seq Scan on (events|streams)/);
+  });
+
+  it('answers an idempotent retry exactly when its ids were committed while the fast path waited for the stream lock', async () => {
+    const store = await stores.open();
+    const s = store.schema;
+    await store.append('race-1', [{ type: 't.x', data: 1 }]);
+    const id = uuidv7();
+    // Another writer holds the stream row and stores the same event id (as the original of a
+    // retried append would), committing only once our append waits behind it.
+    const other = new pg.Client({ connectionString: PG_URL });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(`select 1 from "${s}".streams where stream_id = 'race-1' for update`);
+      await other.query(
+        `with h as (update "${s}".head set position = position + 1 where id returning position)
+         insert into "${s}".events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
+           select h.position, $1, 'race-1', 2, 'race', 0, 't.x', '2', '{}', 1, now() from h`,
+        [id],
+      );
+      await other.query(`update "${s}".streams set version = 2, last_position = 2 where stream_id = 'race-1'`);
+      const retry = store.append('race-1', [{ id, type: 't.x', data: 2 }]);
+      retry.catch(() => {}); // awaited below, after the other writer commits
+      for (let i = 0; i < 500; i++) {
+        const waiting = await sql(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like $1`, [
+          `%"${s}".append_batch%`,
+        ]);
+        if (waiting.length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await other.query('commit');
+      expect(await retry).toEqual({ nextVersion: 2n, position: 2n });
+      const rows = await sql<{ n: string }>(`select count(*)::text as n from "${s}".events where event_id = $1`, [id]);
+      expect(rows[0]?.n).toBe('1');
+    } finally {
+      await other.end();
+    }
+  });
+});
