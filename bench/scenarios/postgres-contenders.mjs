@@ -1,5 +1,6 @@
 // The PostgreSQL append contenders. Each works in a schema created for the run (dropped afterwards)
 // and exposes `append(streamId, events, expectedVersion: bigint)` and `close()`.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -46,16 +47,17 @@ export const tidings = {
   },
 };
 
-// The same columns (generated ones included) and indexes as @tidings/postgres's migration 1,
-// with a plain sequence for positions instead of its head row.
+// The same columns and indexes as @tidings/postgres's schema (migration 2: `category` and
+// `stream_hash` are plain columns the client fills, as the store does), with a plain sequence for
+// positions instead of its head row.
 const rawSchemaSql = (s) => `
   create schema ${s};
   create sequence ${s}.events_position;
   create table ${s}.streams (stream_id text primary key, version bigint not null default 0, last_position bigint not null default 0);
   create table ${s}.events (
     position bigint primary key, event_id uuid not null unique, stream_id text not null, version bigint not null,
-    category text not null generated always as (split_part(stream_id, '-', 1)) stored,
-    stream_hash integer not null generated always as (('x' || substr(md5(stream_id), 1, 8))::bit(32)::integer) stored,
+    category text not null,
+    stream_hash integer not null,
     type text not null, data text not null, metadata text not null, correlation_id text, causation_id text,
     schema_version integer not null, recorded_at timestamptz not null, unique (stream_id, version));
   create index events_type on ${s}.events (type, position);
@@ -72,12 +74,12 @@ const versionCheck = (s) => `
   b as (select base from upd union all select base from ins)`;
 
 const singleInsertSql = (s) => `${versionCheck(s)}
-  insert into ${s}.events (position, event_id, stream_id, version, type, data, metadata, schema_version, recorded_at)
-  select nextval('${s}.events_position'), $4, $1, b.base + 1, $5, $6, $7, 1, now() from b`;
+  insert into ${s}.events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
+  select nextval('${s}.events_position'), $4, $1, b.base + 1, $8, $9, $5, $6, $7, 1, now() from b`;
 
 const unnestInsertSql = (s) => `${versionCheck(s)}
-  insert into ${s}.events (position, event_id, stream_id, version, type, data, metadata, schema_version, recorded_at)
-  select nextval('${s}.events_position'), u.id, $1, b.base + u.ord, u.type, u.data, u.metadata, 1, now()
+  insert into ${s}.events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
+  select nextval('${s}.events_position'), u.id, $1, b.base + u.ord, $8, $9, u.type, u.data, u.metadata, 1, now()
   from b, unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) with ordinality as u(id, type, data, metadata, ord)`;
 
 /**
@@ -108,6 +110,8 @@ export const rawPg = {
                 events[0].type,
                 JSON.stringify(events[0].data),
                 JSON.stringify(events[0].metadata ?? {}),
+                categoryOf(streamId),
+                hashOf(streamId),
               ]
             : [
                 streamId,
@@ -117,6 +121,8 @@ export const rawPg = {
                 events.map((e) => e.type),
                 events.map((e) => JSON.stringify(e.data)),
                 events.map((e) => JSON.stringify(e.metadata ?? {})),
+                categoryOf(streamId),
+                hashOf(streamId),
               ];
         const r = await pool.query({ ...(n === 1 ? single : many), values });
         if (r.rowCount !== n) throw new Error(`conflict on ${streamId}: expected version ${expectedVersion}`);
@@ -125,6 +131,10 @@ export const rawPg = {
     };
   },
 };
+
+// Computed client-side once per append, as the store does (same definitions as its SQL formulas).
+const categoryOf = (streamId) => streamId.split('-', 1)[0];
+const hashOf = (streamId) => createHash('md5').update(streamId, 'utf8').digest().readInt32BE(0);
 
 function emmettModule() {
   const require = createRequire(`${EMMETT_DIR}package.json`);
