@@ -49,10 +49,17 @@ export interface IdempotencyStore {
 export interface MemoryIdempotencyStoreOptions {
   readonly clock?: Clock;
   /**
-   * Keys kept at most; a `begin` for a new key beyond it first drops expired records, then
-   * refuses with `IDEMPOTENCY_STORE_FULL` rather than forget a live key. Integer >= 1; default 100 000.
+   * Keys kept at most. A `begin` for a new key beyond it first drops expired records, then applies
+   * `onFull`. Integer >= 1; default 100 000.
    */
   readonly maxEntries?: number;
+  /**
+   * What a full store does with a new key. `'evict-oldest'` (default) forgets the oldest completed
+   * record: memory stays bounded and the dedupe window shrinks to the newest `maxEntries` keys under
+   * load. `'refuse'` rejects the new key with `IDEMPOTENCY_STORE_FULL` rather than forget any live
+   * record. Keys still in progress are never evicted.
+   */
+  readonly onFull?: 'evict-oldest' | 'refuse';
 }
 
 /** The in-memory {@link IdempotencyStore}, plus housekeeping. */
@@ -81,6 +88,16 @@ function expiryOf(entry: Entry): number {
 export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): MemoryIdempotencyStore {
   const clock = options.clock ?? systemClock;
   const maxEntries = integerOption('createIdempotencyStore', 'maxEntries', options.maxEntries ?? 100_000, 1);
+  const onFull = options.onFull ?? 'evict-oldest';
+  if (onFull !== 'evict-oldest' && onFull !== 'refuse') {
+    throw new TidingsError(
+      'INVALID_OPTION',
+      `createIdempotencyStore: onFull must be 'evict-oldest' or 'refuse', got ${JSON.stringify(onFull)}.`,
+    );
+  }
+  // When full, an exhaustive prune runs at most once per clock tick that could have expired something:
+  // `nextExpiry` is the earliest expiry seen by the last one, so a full store of live keys costs O(1).
+  let nextExpiry = Number.NEGATIVE_INFINITY;
   // Insertion order is (re)write order; with similar TTLs that is close to expiry order, so the
   // cheap sweep below stops at the first live entry. prune() is the exhaustive one.
   const entries = new Map<string, Entry>();
@@ -104,17 +121,47 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
   const prune = (): number => {
     const now = clock.now();
     let dropped = 0;
+    let earliest = Number.POSITIVE_INFINITY;
     for (const [key, entry] of entries) {
-      if (expiryOf(entry) <= now) {
+      const expiry = expiryOf(entry);
+      if (expiry <= now) {
         entries.delete(key);
         dropped += 1;
+      } else if (expiry < earliest) {
+        earliest = expiry;
       }
     }
+    nextExpiry = earliest;
     return dropped;
+  };
+  /** Forgets the oldest-written completed record; false when every record is in progress. */
+  const evictOldest = (): boolean => {
+    for (const [key, entry] of entries) {
+      if (entry.status === 'completed') {
+        entries.delete(key);
+        return true;
+      }
+    }
+    return false;
+  };
+  /** Makes room for one new key, or explains why there is none. */
+  const makeRoom = (now: number, key: string): TidingsError | undefined => {
+    if (entries.size < maxEntries) return undefined;
+    if (now >= nextExpiry && prune() > 0) return undefined;
+    if (onFull === 'evict-oldest' && evictOldest()) return undefined;
+    return new TidingsError(
+      'IDEMPOTENCY_STORE_FULL',
+      onFull === 'refuse'
+        ? `The in-memory idempotency store holds ${maxEntries} live keys (its maxEntries) and cannot claim '${key}'. Raise maxEntries, shorten ttlMs, use onFull: 'evict-oldest', or use a durable store.`
+        : `The in-memory idempotency store holds ${maxEntries} keys, all still in progress, and cannot claim '${key}'. Raise maxEntries or bound the concurrency of the guarded work.`,
+    );
   };
   const write = (key: string, entry: Entry): void => {
     entries.delete(key);
     entries.set(key, entry);
+    // Keep nextExpiry a lower bound of every record's expiry, so skipping a prune is always safe.
+    const expiry = expiryOf(entry);
+    if (expiry < nextExpiry) nextExpiry = expiry;
   };
 
   return {
@@ -130,14 +177,8 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       sweep(now);
       const existing = live(key, now);
       if (existing !== undefined) return Promise.resolve({ claimed: false, record: existing });
-      if (entries.size >= maxEntries && prune() === 0) {
-        return Promise.reject(
-          new TidingsError(
-            'IDEMPOTENCY_STORE_FULL',
-            `The in-memory idempotency store holds ${maxEntries} live keys (its maxEntries) and cannot claim '${key}'. Raise maxEntries, shorten ttlMs, or use a durable store.`,
-          ),
-        );
-      }
+      const full = makeRoom(now, key);
+      if (full !== undefined) return Promise.reject(full);
       tokens += 1;
       const owner = `memory-${tokens}`;
       write(key, { status: 'in-progress', key, owner, leaseExpiresAt: now + leaseMs });

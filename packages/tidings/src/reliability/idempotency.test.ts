@@ -132,9 +132,9 @@ describe('idempotent', () => {
     expect(await store.get('k')).toMatchObject({ status: 'completed', result: 'recovered' });
   });
 
-  it('refuses a new key when full of live keys rather than forget one, and prunes expired ones first', async () => {
+  it("with onFull: 'refuse', refuses a new key when full of live keys rather than forget one, and prunes expired ones first", async () => {
     const clock = createFakeClock();
-    const store = createIdempotencyStore({ clock, maxEntries: 2 });
+    const store = createIdempotencyStore({ clock, maxEntries: 2, onFull: 'refuse' });
     await idempotent(() => 1, { store, key: 'a', ttlMs: 100, clock });
     await idempotent(() => 2, { store, key: 'b', ttlMs: 1_000, clock });
     const full = await idempotent(() => 3, { store, key: 'c', clock }).catch((e: unknown) => e);
@@ -143,6 +143,39 @@ describe('idempotent', () => {
     await clock.advance(100);
     await expect(idempotent(() => 3, { store, key: 'c', clock })).resolves.toBe(3);
     expect(store.size).toBe(2);
+  });
+
+  it('by default evicts the oldest completed key when full, never one in progress', async () => {
+    const clock = createFakeClock();
+    const store = createIdempotencyStore({ clock, maxEntries: 2 });
+    await idempotent(() => 1, { store, key: 'a', ttlMs: 60_000, clock });
+    await idempotent(() => 2, { store, key: 'b', ttlMs: 60_000, clock });
+    await expect(idempotent(() => 3, { store, key: 'c', clock })).resolves.toBe(3);
+    expect(store.size).toBe(2);
+    expect(await store.get('a')).toBeUndefined(); // the oldest went
+    expect(await store.get('b')).toMatchObject({ status: 'completed', result: 2 });
+    // Both slots in progress: nothing may be forgotten, so a third key is refused.
+    const busy = createIdempotencyStore({ clock, maxEntries: 2 });
+    await busy.begin('x', { leaseMs: 10_000 });
+    await busy.begin('y', { leaseMs: 10_000 });
+    await expect(busy.begin('z', { leaseMs: 10_000 })).rejects.toMatchObject({ code: 'IDEMPOTENCY_STORE_FULL' });
+    expect(() => createIdempotencyStore({ onFull: 'drop' as 'refuse' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
+
+  it('a record written after a prune with an earlier expiry is still pruned before refusing', async () => {
+    const clock = createFakeClock();
+    const store = createIdempotencyStore({ clock, maxEntries: 2, onFull: 'refuse' });
+    await idempotent(() => 1, { store, key: 'long', ttlMs: 60_000, clock });
+    const held = await store.begin('held', { leaseMs: 100_000 });
+    // Full: the exhaustive prune finds nothing and notes that nothing expires before t=60000.
+    await expect(store.begin('x', { leaseMs: 1_000 })).rejects.toMatchObject({ code: 'IDEMPOTENCY_STORE_FULL' });
+    await store.fail('held', (held as { owner: string }).owner);
+    await idempotent(() => 2, { store, key: 'short', ttlMs: 10, clock }); // expires long before t=60000
+    await clock.advance(10);
+    // 'short' sits behind the live 'long', so only an exhaustive prune finds it expired.
+    await expect(idempotent(() => 3, { store, key: 'y', clock })).resolves.toBe(3);
   });
 
   it('rejects empty keys and bad settings before running anything', async () => {
