@@ -8,6 +8,9 @@ import type { UserStatus, UserView } from './messages.js';
  */
 export function createUserDirectory() {
   let views = new Map<string, UserView>();
+  // Events applied live while a rebuild reads: its reader may have passed them already, so they are
+  // applied to the rebuilt map too before it is swapped in (applying is idempotent per version).
+  const rebuilding = new Set<RecordedEvent[]>();
 
   const applyTo = (target: Map<string, UserView>, event: RecordedEvent): void => {
     const data = event.data as { userId: string; email?: string; name?: string };
@@ -41,6 +44,7 @@ export function createUserDirectory() {
   return {
     apply(events: readonly RecordedEvent[]): void {
       for (const event of events) applyTo(views, event);
+      for (const live of rebuilding) live.push(...events);
     },
     get: (userId: string): UserView | undefined => views.get(userId),
     list(status?: UserStatus): UserView[] {
@@ -50,13 +54,20 @@ export function createUserDirectory() {
     /** Replays every user event from position 0 into a shadow map, then swaps it in. Returns how many events were read. */
     async rebuild(store: Pick<EventStore, 'readAll'> & EventReader): Promise<number> {
       const shadow = new Map<string, UserView>();
-      let read = 0;
-      for await (const event of store.readAll({ filter: { categories: ['user'] } })) {
-        applyTo(shadow, event);
-        read++;
+      const live: RecordedEvent[] = [];
+      rebuilding.add(live);
+      try {
+        let read = 0;
+        for await (const event of store.readAll({ filter: { categories: ['user'] } })) {
+          applyTo(shadow, event);
+          read++;
+        }
+        for (const event of live) applyTo(shadow, event);
+        views = shadow;
+        return read;
+      } finally {
+        rebuilding.delete(live);
       }
-      views = shadow;
-      return read;
     },
   };
 }

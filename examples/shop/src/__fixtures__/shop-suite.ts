@@ -141,15 +141,25 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       await shop.close();
     });
 
-    it('events caused by one command share its correlation id', async () => {
+    it('events caused by one command share its correlation id, as published and as recorded', async () => {
       const shop = await createShop();
       const command = create('o-1');
       await shop.app.send(command);
       const paid = shop.app.events.waitFor('order.paid');
-      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }));
+      // The caller's correlation id (e.g. from an HTTP request) travels to the event; the causation is the command.
+      await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'p', amount: 9900 }, { correlationId: 'req-7' }));
       const event = await paid;
-      expect(event.metadata.causationId).toBe(event.metadata.correlationId);
+      expect(event.metadata.correlationId).toBe('req-7');
+      expect(event.metadata.causationId).toEqual(expect.any(String));
+      expect(event.metadata.causationId).not.toBe('req-7');
       expect(event.streamId).toBe('order-o-1');
+      const recorded = [];
+      for await (const e of shop.store.readStream('order-o-1')) recorded.push(e);
+      expect(recorded.map((e) => e.type)).toEqual(['order.created', 'order.paid']);
+      expect(recorded[1]).toMatchObject({ id: event.id, metadata: event.metadata });
+      expect(recorded[1]!.recordedAt.getTime()).toBe(event.occurredAt.getTime());
+      // Another command starts another correlation.
+      expect(recorded[0]!.metadata.correlationId).not.toBe('req-7');
       await shop.close();
     });
   });

@@ -49,7 +49,10 @@ export interface Tidings<
   readonly subscribe: EventBus<E<Ev>, R<Cm>, R<Qr>>['subscribe'];
   readonly send: CommandBus<R<Cm>>['send'];
   readonly query: QueryBus<R<Qr>>['send'];
-  /** Stops accepting messages and drains queued handlers. */
+  /**
+   * Stops accepting messages, lets running command and query handlers finish (their publishes
+   * included), then closes the event bus, which drains its queues.
+   */
   close(): Promise<void>;
 }
 
@@ -105,6 +108,9 @@ export function createTidings<
   const close = async (): Promise<void> => {
     commands.close();
     queries.close();
+    // A command already running (its append done, say) must still be able to publish what it
+    // recorded: the event bus closes only after the running handlers finished.
+    await Promise.all([commands.drained(), queries.drained()]);
     await events.close();
   };
   const app = {

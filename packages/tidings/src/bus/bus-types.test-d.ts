@@ -48,6 +48,13 @@ describe('event bus types', () => {
     expectTypeOf(bus.waitFor('user.paid')).resolves.toEqualTypeOf<Envelope<'user.paid', { userId: string }>>();
   });
 
+  it('a definition without a shape takes null data', () => {
+    const LoggedOut = defineEvent('user.logged-out');
+    expectTypeOf(LoggedOut).parameter(0).toEqualTypeOf<null>();
+    const withIt = createEventBus({ events: [LoggedOut] });
+    withIt.subscribe('user.logged-out', (e) => expectTypeOf(e.data).toEqualTypeOf<null>());
+  });
+
   it('an untyped bus accepts any event', () => {
     const loose = createEventBus();
     loose.emit({ type: 'anything.goes', data: 42 });

@@ -113,6 +113,11 @@ export class DeliveryQueue<E> {
     return this.#length >= this.capacity;
   }
 
+  /** Nothing waiting and nothing running. */
+  get isIdle(): boolean {
+    return this.#length === 0 && this.#inFlight === 0;
+  }
+
   get hasWaiters(): boolean {
     return this.#spaceWaiters.length > 0;
   }
@@ -149,6 +154,14 @@ export class DeliveryQueue<E> {
   /** Resolves when there is room; publishers wait in arrival order. */
   waitForSpace(): Promise<void> {
     return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  }
+
+  /**
+   * Wakes the next waiting publisher if there is room. A woken publisher that did not take the room
+   * calls it, so the wake-up it consumed is not lost.
+   */
+  passOn(): void {
+    this.#releaseSpace(1);
   }
 
   /** Resolves when nothing is waiting or running. */

@@ -162,7 +162,11 @@ export interface EventBus<
   redeliver(subscription: string, message: RedeliveredMessage): Promise<void>;
   /** Counters of every subscription. */
   stats(): SubscriptionStats[];
-  /** Stops accepting publishes, ends streams, and waits for queued handlers to drain. */
+  /**
+   * Stops accepting publishes (handlers' own publishes included) and ends streams, then waits until
+   * publishes already accepted have been delivered (also those waiting for room or in publish
+   * middleware) and queued and asynchronous handlers have finished.
+   */
   close(): Promise<void>;
   readonly closed: boolean;
 }

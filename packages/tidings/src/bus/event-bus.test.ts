@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import * as v from 'valibot';
 import { z } from 'zod';
@@ -430,5 +431,97 @@ describe('middleware', () => {
     });
     await bus.publish({ type: 'x.y', data: 1 });
     expect(log).toEqual(['publish:x.y', 'outer:h', 'inner', 'handler attempt 2', 'outer:done']);
+  });
+});
+
+describe('lazy ids and timestamps', () => {
+  it('a synchronous dispatch whose handlers read only type and data asks for no id and no time', () => {
+    const nextId = vi.fn(() => '0190a5b2-7c41-7000-8f3e-000000000001');
+    const now = vi.fn(() => 1_000);
+    const clock = { ...createFakeClock(), now };
+    const bus = createEventBus({ clock, nextId });
+    let sum = 0;
+    bus.subscribe('x.y', (e) => void (sum += e.data as number));
+    bus.subscribe('x.*', (e) => void (sum += e.type.length));
+    for (let i = 0; i < 3; i++) bus.emit({ type: 'x.y', data: 1 });
+    expect(sum).toBe(3 * (1 + 3));
+    expect(nextId).not.toHaveBeenCalled();
+    expect(now).not.toHaveBeenCalled();
+    let id: string | undefined;
+    bus.subscribe('x.y', (e) => void (id = e.id));
+    bus.emit({ type: 'x.y', data: 1 });
+    expect(id).toBe('0190a5b2-7c41-7000-8f3e-000000000001');
+    expect(nextId).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('occurredAt is the publish time, also when read later', () => {
+  it('by an async inline handler after an await, by waitFor and by onError', async () => {
+    const clock = createFakeClock({ now: 1_000 });
+    const failures: HandlerFailure[] = [];
+    const bus = createEventBus({ clock, onError: (f) => failures.push(f) });
+    const read: Record<string, number> = {};
+    bus.subscribe('async.read', async (e) => {
+      await clock.sleep(500);
+      read['async'] = e.occurredAt.getTime();
+    });
+    bus.subscribe('fails.later', async () => {
+      await clock.sleep(500);
+      throw new Error('late failure');
+    });
+
+    const asyncRead = bus.publish({ type: 'async.read', data: 1 }); // at 1000
+    await clock.advance(500);
+    await asyncRead;
+
+    const waiting = bus.waitFor('waited.for');
+    bus.emit({ type: 'waited.for', data: 1 }); // at 1500
+    await clock.advance(100);
+    read['waitFor'] = (await waiting).occurredAt.getTime();
+
+    bus.emit({ type: 'fails.later', data: 1 }); // at 1600
+    await clock.advance(500);
+    await clock.advance(100);
+    read['onError'] = failures[0]!.message.occurredAt.getTime();
+
+    expect(read).toEqual({ async: 1_000, waitFor: 1_500, onError: 1_600 });
+  });
+
+  it('behind publish middleware that waits', async () => {
+    const clock = createFakeClock({ now: 1_000 });
+    const bus = createEventBus({
+      clock,
+      middleware: {
+        publish: [
+          async (_ctx, next) => {
+            await clock.sleep(300); // e.g. a rate limit in wait mode
+            return next();
+          },
+        ],
+      },
+    });
+    const read: number[] = [];
+    bus.subscribe('slow.published', (e) => void read.push(e.occurredAt.getTime()));
+    const slow = bus.publish({ type: 'slow.published', data: 1 });
+    bus.emit({ type: 'slow.published', data: 2 });
+    await clock.advance(300);
+    await slow;
+    expect(read).toEqual([1_000, 1_000]);
+  });
+});
+
+describe('a long-lived AbortSignal shared by many short subscriptions', () => {
+  it('holds no listener for subscriptions, streams or waitFor calls that already ended', async () => {
+    const { bus } = quietBus();
+    const shutdown = new AbortController();
+    for (let i = 0; i < 50; i++) {
+      bus.subscribe('x.y', () => {}, { signal: shutdown.signal }).unsubscribe();
+      bus.stream('x.y', { signal: shutdown.signal })[Symbol.dispose]();
+      const waiting = bus.waitFor('x.y', undefined, { signal: shutdown.signal });
+      bus.emit({ type: 'x.y', data: i });
+      await waiting;
+    }
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+    expect(bus.stats()).toHaveLength(0);
   });
 });

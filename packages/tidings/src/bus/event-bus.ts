@@ -88,6 +88,8 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   #closed = false;
   readonly #streams = new Set<EventStream<Envelope>>();
   readonly #pendingAsync = new Set<Promise<unknown>>();
+  /** Accepted publishes that have not delivered yet (see #inProgress). */
+  readonly #publishing = new Set<Promise<void>>();
 
   constructor(options: EventBusOptions = {}, hub: Hub = {}) {
     this.clock = options.clock ?? systemClock;
@@ -104,7 +106,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       this.#emitChain = compose(publishMw, (ctx: DispatchContext) => {
         const route = this.#routeFor(ctx.message.type);
         this.#refuseIfFull(route, ctx.message);
-        const pending = this.#deliver(route, ctx.message, true);
+        const pending = this.#deliver(route, ctx.message, true, undefined);
         return pending === undefined ? undefined : Promise.all(pending);
       });
     }
@@ -137,7 +139,13 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       !this.#closed
     ) {
       if (this.#checkSerializable) assertSerializable(event.data, route.type);
-      void this.#runInline(route.inline, new LazyEnvelope(this, event, undefined, undefined), false, undefined);
+      void this.#runInline(
+        route.inline,
+        new LazyEnvelope(this, event, undefined, undefined),
+        false,
+        undefined,
+        undefined,
+      );
       return;
     }
     this.emitFrom(event, options, undefined);
@@ -155,11 +163,12 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     const envelope = this.#envelope(event, options, parent);
     this.#refuseIfFull(route, envelope);
     if (this.#emitChain !== undefined) {
+      envelope.stamp(); // middleware may delay delivery: the time is the publish time
       const ctx = new DispatchContext(this.hub, 'publish', envelope, undefined, undefined);
       this.#track(Promise.resolve(this.#emitChain(ctx)), 'publish middleware', envelope);
       return;
     }
-    void this.#deliver(route, envelope, false);
+    void this.#deliver(route, envelope, false, undefined);
   }
 
   /** A synchronous publish cannot wait: a full `wait` or `error` queue refuses the whole event. */
@@ -188,20 +197,48 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   ): Promise<void> {
     if (this.#closed) throw new BusClosedError(`publish '${describeType(event)}'`);
     const route = this.#routeFor(messageType(event));
+    if (route.schema === undefined) {
+      if (this.#checkSerializable) assertSerializable(event.data, route.type);
+      if (this.#publishChain === undefined) {
+        const envelope = this.#envelope(event, options, parent);
+        // Fast path: room everywhere, deliver now without yielding (a yield would let others take the room).
+        if (this.#blockedBy(route, envelope, from) === undefined) {
+          const pending = this.#deliver(route, envelope, true, from);
+          if (pending !== undefined) await Promise.all(pending);
+          return;
+        }
+        return this.#inProgress(this.#deliverWhenRoom(envelope, from));
+      }
+    }
+    return this.#inProgress(this.#deliverAfterYield(route, event, options, parent, from));
+  }
+
+  /** The publish steps that yield before delivery: asynchronous validation, publish middleware. */
+  async #deliverAfterYield(
+    route: Route,
+    event: Message,
+    options: PublishOptions | undefined,
+    parent: LazyEnvelope | undefined,
+    from: unknown,
+  ): Promise<void> {
     if (route.schema !== undefined) await validateAsync(route.schema, route.type, event.data, 'publish');
-    else if (this.#checkSerializable) assertSerializable(event.data, route.type);
     const envelope = this.#envelope(event, options, parent);
-    if (this.#publishChain !== undefined) {
-      await this.#publishChain(new DispatchContext(this.hub, 'publish', envelope, undefined, from));
-      return;
-    }
-    // Fast path: room everywhere, deliver now without yielding (a yield would let others take the room).
-    if (this.#blockedBy(route, envelope, from) === undefined) {
-      const pending = this.#deliver(route, envelope, true);
-      if (pending !== undefined) await Promise.all(pending);
-      return;
-    }
-    await this.#deliverWhenRoom(envelope, from);
+    if (this.#publishChain === undefined) return this.#deliverWhenRoom(envelope, from);
+    envelope.stamp(); // middleware may delay delivery: the time is the publish time
+    await this.#publishChain(new DispatchContext(this.hub, 'publish', envelope, undefined, from));
+  }
+
+  /**
+   * Tracks a publish that was accepted but yields before it has delivered, so that close() waits
+   * for it: otherwise it would resolve after close() had unsubscribed everyone, delivered to no one.
+   */
+  #inProgress(work: Promise<void>): Promise<void> {
+    const settled: Promise<void> = work.then(
+      () => void this.#publishing.delete(settled),
+      () => void this.#publishing.delete(settled),
+    );
+    this.#publishing.add(settled);
+    return work;
   }
 
   #envelope(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): LazyEnvelope {
@@ -222,16 +259,29 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
    * synchronous step as the last check, so no other publisher can take the room in between.
    */
   async #deliverWhenRoom(envelope: LazyEnvelope, from: unknown): Promise<void> {
-    for (;;) {
-      const route = this.#routeFor(envelope.type); // subscriptions may change while waiting
-      const blocked = this.#blockedBy(route, envelope, from);
-      if (blocked === undefined) {
-        const pending = this.#deliver(route, envelope, true);
-        if (pending !== undefined) await Promise.all(pending);
-        return;
+    envelope.stamp(); // its time is when it was published, not when room was found
+    // The queue whose wake-up this publisher consumed. A queue wakes one waiter per freed slot, so a
+    // woken publisher that does not use the slot (it is blocked by another queue, refused, or the
+    // route changed) must hand the wake-up on, or a waiter behind it sleeps beside an empty queue.
+    let woken: DeliveryQueue<LazyEnvelope> | undefined;
+    try {
+      for (;;) {
+        const route = this.#routeFor(envelope.type); // subscriptions may change while waiting
+        const blocked = this.#blockedBy(route, envelope, from);
+        if (blocked === undefined) {
+          const pending = this.#deliver(route, envelope, true, from);
+          woken?.passOn();
+          woken = undefined;
+          if (pending !== undefined) await Promise.all(pending);
+          return;
+        }
+        woken?.passOn();
+        woken = blocked.queue!;
+        // close() lets an accepted publish finish: it drains the queues, which makes room.
+        await woken.waitForSpace();
       }
-      await blocked.queue!.waitForSpace();
-      if (this.#closed) throw new BusClosedError(`publish '${route.type}'`);
+    } finally {
+      woken?.passOn();
     }
   }
 
@@ -254,7 +304,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
             'QUEUE_DEADLOCK',
             sub.name,
             queue.capacity,
-            'Its own handler is publishing into it; waiting for room would wait for itself. Use a drop policy, a larger capacity, or publish to another subscription. Nothing was delivered.',
+            'Its own handler is publishing into it (directly, or through an inline handler it awaits); waiting for room would wait for itself. Use a drop policy, a larger capacity, or publish to another subscription. Nothing was delivered.',
           );
         }
         return sub;
@@ -271,16 +321,26 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     return byCategory.length === 0 ? route.queued : [...route.queued, ...byCategory];
   }
 
-  /** Delivers to inline handlers (now) and queues (enqueue). Returns the async inline handlers to await, if asked. */
-  #deliver(route: Route, envelope: LazyEnvelope, collect: boolean): Promise<unknown>[] | undefined {
-    let pending = route.inline.length === 0 ? undefined : this.#runInline(route.inline, envelope, collect, undefined);
+  /**
+   * Enqueues to queued subscriptions, then runs inline handlers. Returns the async inline handlers to
+   * await, if asked. Queues come first: their room was checked in this same synchronous step, and an
+   * inline handler that publishes must neither take that room (the offer would then find a full
+   * `wait`/`error` queue after inline delivery) nor get its consequences queued ahead of this event.
+   * `from` is the queued subscription whose handler awaits this delivery, passed on to the inline
+   * handlers' context: one of them waiting for room in that queue would wait for itself.
+   */
+  #deliver(route: Route, envelope: LazyEnvelope, collect: boolean, from: unknown): Promise<unknown>[] | undefined {
     if (route.queued.length > 0) {
       const at = envelope.stamp();
       for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope, at);
     }
-    if (this.#categorySubs.length > 0 && envelope.streamId !== undefined) {
-      pending = this.#deliverByCategory(envelope, envelope.streamId, collect, pending);
-    }
+    const byCategory =
+      this.#categorySubs.length > 0 && envelope.streamId !== undefined
+        ? this.#offerByCategory(envelope, envelope.streamId)
+        : undefined;
+    let pending =
+      route.inline.length === 0 ? undefined : this.#runInline(route.inline, envelope, collect, undefined, from);
+    if (byCategory !== undefined) pending = this.#runInline(byCategory, envelope, collect, pending, from);
     return pending;
   }
 
@@ -290,6 +350,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     envelope: LazyEnvelope,
     collect: boolean,
     pending: Promise<unknown>[] | undefined,
+    from: unknown,
   ): Promise<unknown>[] | undefined {
     let ctx: DispatchContext | undefined;
     for (let i = 0; i < subs.length; i++) {
@@ -298,9 +359,11 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       if (sub.once) sub.handle.unsubscribe();
       try {
         const result = sub.needsCtx
-          ? sub.call(envelope, (ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, undefined)))
+          ? sub.call(envelope, (ctx ??= new DispatchContext(this.hub, 'handle', envelope, undefined, from)))
           : sub.call(envelope, undefined);
         if (isThenable(result)) {
+          // The handler goes on after this call and may read the time then: fix it now, at publish time.
+          envelope.stamp();
           const settled = this.#settle(result, sub.name, envelope);
           if (collect) (pending ??= []).push(settled);
         }
@@ -311,20 +374,16 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     return pending;
   }
 
-  #deliverByCategory(
-    envelope: LazyEnvelope,
-    streamId: string,
-    collect: boolean,
-    pending: Promise<unknown>[] | undefined,
-  ): Promise<unknown>[] | undefined {
+  /** Enqueues to the queued category subscriptions of the stream; returns the inline ones to run, if any. */
+  #offerByCategory(envelope: LazyEnvelope, streamId: string): Sub[] | undefined {
     const category = categoryOf(streamId);
-    const inline: Sub[] = [];
+    let inline: Sub[] | undefined;
     for (const sub of this.#categorySubs) {
       if (!sub.active || sub.category !== category) continue;
       if (sub.queue !== undefined) sub.queue.offer(envelope, envelope.stamp());
-      else inline.push(sub);
+      else (inline ??= []).push(sub);
     }
-    return inline.length === 0 ? pending : this.#runInline(inline, envelope, collect, pending);
+    return inline;
   }
 
   /** Never rejects: a failure goes to onError. Tracked so close() can wait for it. */
@@ -347,6 +406,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   #fail(error: unknown, handler: string, message: LazyEnvelope): void {
+    message.stamp(); // the hook may keep the failure and read the time later
     try {
       this.#onError({ error, message, handler });
     } catch (hookError) {
@@ -461,6 +521,8 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       this.#lastRoute = undefined;
       if (sub.category !== undefined && sub.queue !== undefined) this.#queuedCategorySubs--;
       sub.queue?.close();
+      // A long-lived signal (a shutdown signal shared by many subscriptions) must not keep this one alive.
+      options.signal?.removeEventListener('abort', unsubscribe);
     };
     const handle: Subscription = {
       name,
@@ -539,6 +601,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
           }
           if (!matched) return;
           cleanup();
+          (event as LazyEnvelope).stamp(); // read by the awaiting caller later
           resolve(event as never);
         },
         { name: `waitFor(${pattern})` },
@@ -598,8 +661,17 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     this.#closed = true;
     for (const stream of [...this.#streams]) void stream.return?.();
     const subs = [...this.#subs, ...this.#categorySubs];
-    await Promise.all(subs.map((s) => s.handle.idle()));
-    while (this.#pendingAsync.size > 0) await Promise.all([...this.#pendingAsync]);
+    // Drain until quiet: accepted publishes, async inline handlers and emit middleware may still
+    // enqueue after a queue went idle. Handlers cannot start new publishes (the bus is closed).
+    for (;;) {
+      await Promise.all(subs.map((s) => s.handle.idle()));
+      if (this.#pendingAsync.size > 0 || this.#publishing.size > 0) {
+        await Promise.all([...this.#pendingAsync, ...this.#publishing]);
+        continue;
+      }
+      // Checked in the same step as the unsubscribes below, so nothing can slip in between.
+      if (subs.every((s) => s.queue === undefined || s.queue.isIdle)) break;
+    }
     for (const sub of subs) sub.handle.unsubscribe();
   }
 

@@ -1,5 +1,6 @@
 import type { Envelope } from '../messages/message.js';
 import type { QueueOptions } from './delivery-queue.js';
+import { Deque } from './deque.js';
 import type { EventHandler, EventStream, StreamOptions, Subscription } from './event-bus-types.js';
 
 type Subscribe = (
@@ -20,17 +21,18 @@ export function createEventStream(
   onEnd: () => void,
 ): EventStream<Envelope> {
   let handoff: { event: Envelope; taken: () => void } | undefined;
-  let puller: ((result: IteratorResult<Envelope>) => void) | undefined;
+  // Callers may call next() again before the previous call settled: each waits its turn.
+  const pullers = new Deque<(result: IteratorResult<Envelope>) => void>();
   let done = false;
 
   const finish = (): void => {
     if (done) return;
     done = true;
+    options.signal?.removeEventListener('abort', finish);
     subscription.unsubscribe();
     handoff?.taken();
     handoff = undefined;
-    puller?.({ value: undefined, done: true });
-    puller = undefined;
+    for (let pull = pullers.shift(); pull !== undefined; pull = pullers.shift()) pull({ value: undefined, done: true });
     onEnd();
   };
 
@@ -38,10 +40,9 @@ export function createEventStream(
     (event) =>
       new Promise<void>((taken) => {
         if (done) return taken();
-        if (puller !== undefined) {
-          const resolve = puller;
-          puller = undefined;
-          resolve({ value: event, done: false });
+        const pull = pullers.shift();
+        if (pull !== undefined) {
+          pull({ value: event, done: false });
           taken();
         } else {
           handoff = { event, taken };
@@ -62,9 +63,7 @@ export function createEventStream(
         return Promise.resolve({ value: event, done: false });
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => {
-        puller = resolve;
-      });
+      return new Promise((resolve) => pullers.push(resolve));
     },
     return(): Promise<IteratorResult<Envelope>> {
       finish();

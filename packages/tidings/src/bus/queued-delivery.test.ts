@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { defineEvent } from '../messages/define.js';
 import { createFakeClock } from '../time/fake-clock.js';
 import { QueueFullError } from './bus-errors.js';
 import { createEventBus } from './event-bus.js';
@@ -177,6 +179,30 @@ describe('queued delivery', () => {
     expect(failures[0]!.handler).toBe('self-feeder');
   });
 
+  it('also when the publish into its own full queue goes through an inline handler it awaits', async () => {
+    const failures: HandlerFailure[] = [];
+    const bus = createEventBus({ onError: (f) => failures.push(f) });
+    const g = gate();
+    const sub = bus.subscribe(
+      'job.*',
+      async (e, ctx) => {
+        if (e.type !== 'job.started') return;
+        await g.promise;
+        await ctx.publish({ type: 'note.made', data: {} }); // awaits the inline handler below
+      },
+      { queue: { capacity: 1 }, name: 'jobs' },
+    );
+    bus.subscribe('note.made', (_e, ctx) => ctx.publish({ type: 'job.continued', data: {} }), { name: 'noter' });
+    bus.emit({ type: 'job.started', data: {} });
+    await Promise.resolve();
+    bus.emit({ type: 'job.queued', data: {} }); // fills the queue while the handler is held
+    g.open();
+    await vi.waitFor(() => expect(failures).toHaveLength(1));
+    expect(failures[0]!.handler).toBe('noter');
+    expect((failures[0]!.error as QueueFullError).code).toBe('QUEUE_DEADLOCK');
+    await sub.idle();
+  });
+
   it('reports lag from the clock and isolates queued failures', async () => {
     const clock = createFakeClock({ now: 1_000 });
     const failures: HandlerFailure[] = [];
@@ -232,6 +258,70 @@ describe('queued delivery', () => {
   });
 });
 
+describe('close drains what was published before it', () => {
+  it('a publish still validating with its schema reaches every subscriber, queued ones included', async () => {
+    const Measured = defineEvent('x.measured', z.object({ n: z.number() }));
+    const bus = createEventBus({ events: [Measured] });
+    const seen: string[] = [];
+    bus.subscribe('x.measured', () => void seen.push('queued'), { queue: true });
+    bus.subscribe('x.measured', () => void seen.push('inline'));
+    const published = bus.publish(Measured({ n: 1 })); // validation awaits: close() is called meanwhile
+    await bus.close();
+    await expect(published).resolves.toBeUndefined();
+    expect(seen.sort()).toEqual(['inline', 'queued']);
+  });
+
+  it('a publish held in publish middleware is delivered before close() resolves', async () => {
+    const clock = createFakeClock();
+    const bus = createEventBus({
+      clock,
+      middleware: {
+        publish: [
+          async (_ctx, next) => {
+            await clock.sleep(10); // e.g. a rate limit in wait mode
+            return next();
+          },
+        ],
+      },
+    });
+    const seen: number[] = [];
+    bus.subscribe('tick.happened', (e) => void seen.push((e.data as { n: number }).n), { queue: true });
+    const published = bus.publish(tick(1));
+    let closed = false;
+    const closing = bus.close().then(() => (closed = true));
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    await clock.advance(10);
+    await closing;
+    await expect(published).resolves.toBeUndefined();
+    expect(seen).toEqual([1]);
+  });
+
+  it('a publish waiting for room in a wait queue is delivered, not refused, when close() drains the queue', async () => {
+    const bus = createEventBus();
+    const g = gate();
+    const seen: number[] = [];
+    bus.subscribe(
+      'tick.happened',
+      async (e) => {
+        await g.promise;
+        seen.push((e.data as { n: number }).n);
+      },
+      { queue: { capacity: 1 } },
+    );
+    bus.emit(tick(1));
+    await Promise.resolve();
+    bus.emit(tick(2)); // full
+    const waiting = bus.publish(tick(3));
+    const closing = bus.close();
+    g.open();
+    await closing;
+    await expect(waiting).resolves.toBeUndefined();
+    expect(seen).toEqual([1, 2, 3]);
+    await expect(bus.publish(tick(4))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+  });
+});
+
 describe('stream', () => {
   it('yields matching events in order and unsubscribes when the loop ends', async () => {
     const bus = createEventBus();
@@ -269,11 +359,93 @@ describe('stream', () => {
     await expect(stream.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('answers next() calls made without awaiting the previous one, in order', async () => {
+    const bus = createEventBus();
+    const stream = bus.stream('tick.*');
+    const got: number[] = [];
+    const first = stream.next().then((r) => got.push((r.value!.data as { n: number }).n));
+    const second = stream.next().then((r) => got.push((r.value!.data as { n: number }).n));
+    const third = stream.next();
+    bus.emit(tick(1));
+    bus.emit(tick(2));
+    await vi.waitFor(() => expect(got).toEqual([1, 2]));
+    await Promise.all([first, second]);
+    stream[Symbol.dispose]();
+    await expect(third).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('ends when the bus closes', async () => {
     const bus = createEventBus();
     const stream = bus.stream('tick.*');
     const next = stream.next();
     await bus.close();
     await expect(next).resolves.toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('queued delivery when inline handlers publish', () => {
+  it('a queued subscription sees an event before the events its inline handlers caused (publish order)', async () => {
+    const failures: HandlerFailure[] = [];
+    const bus = createEventBus({ onError: (f) => failures.push(f) });
+    const seen: string[] = [];
+    const q = bus.subscribe('**', (e) => void seen.push(e.type), { queue: true });
+    bus.subscribe('a.happened', (_e, ctx) => ctx.emit({ type: 'b.happened', data: {} }));
+    bus.emit({ type: 'a.happened', data: {} });
+    await bus.publish({ type: 'a.happened', data: {} });
+    await q.idle();
+    expect(seen).toEqual(['a.happened', 'b.happened', 'a.happened', 'b.happened']);
+    expect(failures).toEqual([]);
+  });
+
+  it('an inline handler filling a full-checked queue cannot make the outer publish fail after delivery', async () => {
+    const failures: HandlerFailure[] = [];
+    const bus = createEventBus({ onError: (f) => failures.push(f) });
+    const g = gate();
+    const seen: string[] = [];
+    const q = bus.subscribe(
+      '**',
+      async (e) => {
+        seen.push(e.type);
+        await g.promise;
+      },
+      { queue: { capacity: 1 }, name: 'q' },
+    );
+    bus.emit({ type: 'x.y', data: 0 });
+    await Promise.resolve(); // the worker holds x.y: the queue is empty, capacity 1
+    bus.subscribe('a.happened', (_e, ctx) => ctx.emit({ type: 'b.happened', data: {} }));
+    // Room is checked for a.happened, then its inline handler emits b.happened into the same queue.
+    await expect(bus.publish({ type: 'a.happened', data: {} })).resolves.toBeUndefined();
+    // a.happened took the room; the nested emit is the one refused (reported, never INTERNAL).
+    expect(failures.map((f) => (f.error as QueueFullError).code)).toEqual(['QUEUE_FULL']);
+    g.open();
+    await q.idle();
+    expect(seen).toEqual(['x.y', 'a.happened']);
+  });
+});
+
+describe('wait overflow wake-ups', () => {
+  it('a publisher woken by one queue but blocked by another passes the wake-up on', async () => {
+    const bus = createEventBus();
+    const gq = gate();
+    const gr = gate();
+    const q = bus.subscribe('**', () => gq.promise, { queue: { capacity: 1 }, name: 'Q' });
+    const r = bus.subscribe('x.both', () => gr.promise, { queue: { capacity: 1 }, name: 'R' });
+    bus.emit({ type: 'x.both', data: 0 });
+    await Promise.resolve(); // both workers hold event 0
+    bus.emit({ type: 'x.both', data: 1 }); // Q and R are full
+    let both = false;
+    let only = false;
+    const first = bus.publish({ type: 'x.both', data: 2 }).then(() => (both = true)); // waits on Q, then R
+    const second = bus.publish({ type: 'x.only', data: 3 }).then(() => (only = true)); // waits on Q only
+    gq.open(); // Q drains; R stays full
+    await q.idle();
+    await vi.waitFor(() => expect(only).toBe(true));
+    expect(both).toBe(false);
+    expect(q.stats().queue!.waitingPublishers).toBe(0);
+    gr.open();
+    await Promise.all([first, second]);
+    await Promise.all([q.idle(), r.idle()]);
+    expect(q.stats().queue!.processed).toBe(4);
+    expect(r.stats().queue!.processed).toBe(3);
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DuplicateHandlerError, HandlerNotFoundError, ValidationError } from '../errors.js';
+import { AbortedError, DuplicateHandlerError, HandlerNotFoundError, ValidationError } from '../errors.js';
 import { defineCommand, defineEvent, defineQuery, payload, returns } from '../messages/define.js';
 import type { Envelope } from '../messages/message.js';
 import { createTidings } from '../app/create-tidings.js';
 import { createCommandBus, createQueryBus } from './request-bus.js';
+import { createFakeClock } from '../time/fake-clock.js';
 
 const PayOrder = defineCommand('order.pay', z.object({ orderId: z.string().min(1) }), returns<{ paid: string }>());
 const OrderPaid = defineEvent('order.paid', payload<{ orderId: string }>());
@@ -77,9 +78,10 @@ describe('command bus', () => {
     const commands = createCommandBus();
     let ran = false;
     commands.handle('order.pay', () => void (ran = true));
-    await expect(commands.send({ type: 'order.pay', data: {} }, { signal: AbortSignal.abort() })).rejects.toMatchObject(
-      { code: 'ABORTED' },
-    );
+    const sent = commands.send({ type: 'order.pay', data: {} }, { signal: AbortSignal.abort() });
+    await expect(sent).rejects.toMatchObject({ code: 'ABORTED' });
+    // The same class as every other abort (waitFor, sleep, retry), so one instanceof check covers them.
+    await expect(sent).rejects.toBeInstanceOf(AbortedError);
     expect(ran).toBe(false);
   });
 });
@@ -121,9 +123,66 @@ describe('createTidings wiring', () => {
     await expect(app.send(command)).rejects.toMatchObject({ code: 'BUS_CLOSED' });
   });
 
+  it('runs the send and query middleware of the app around their handlers', async () => {
+    const log: string[] = [];
+    const trace = (name: string) =>
+      async function traced(ctx: { kind: string; handler: string | undefined }, next: () => Promise<unknown>) {
+        log.push(`${name}:${ctx.kind}:${ctx.handler ?? '?'}`);
+        return next();
+      };
+    const app = createTidings({
+      commands: [PayOrder],
+      queries: [GetOrder],
+      middleware: { send: [trace('send')], query: [trace('query')] },
+    });
+    app.commands.handle('order.pay', async (cmd, ctx) => {
+      await ctx.query(GetOrder({ orderId: cmd.data.orderId }));
+      return { paid: cmd.data.orderId };
+    });
+    app.queries.handle('order.get', () => ({ status: 'paid' }));
+    await app.send(PayOrder({ orderId: 'o-1' }));
+    expect(log).toEqual(['send:send:order.pay', 'query:query:order.get']);
+    await app.close();
+  });
+
+  it('close() lets commands already running finish, their publishes included, and refuses new ones', async () => {
+    const app = createTidings({ events: [OrderPaid], commands: [PayOrder] });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    app.commands.handle('order.pay', async (cmd, ctx) => {
+      await held; // e.g. the append to the store
+      await ctx.publish(OrderPaid({ orderId: cmd.data.orderId }));
+      return { paid: cmd.data.orderId };
+    });
+    const seen: string[] = [];
+    app.subscribe('order.paid', (e) => void seen.push(e.data.orderId), { queue: true });
+    const running = app.send(PayOrder({ orderId: 'o-1' }));
+    await Promise.resolve();
+    const closing = app.close();
+    await expect(app.send(PayOrder({ orderId: 'o-2' }))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+    release();
+    await expect(running).resolves.toEqual({ paid: 'o-1' });
+    await closing;
+    expect(seen).toEqual(['o-1']);
+  });
+
   it('a standalone bus says how to connect when a handler sends', async () => {
     const commands = createCommandBus();
     commands.handle('a.b', (_c, ctx) => ctx.publish({ type: 'x.y', data: 1 }));
     await expect(commands.send({ type: 'a.b', data: 1 })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+});
+
+describe('command envelopes', () => {
+  it('keep the send time as occurredAt when the handler reads it after an await', async () => {
+    const clock = createFakeClock({ now: 5_000 });
+    const commands = createCommandBus({ clock });
+    commands.handle('slow.run', async (cmd) => {
+      await clock.sleep(1_000);
+      return cmd.occurredAt.getTime();
+    });
+    const result = commands.send({ type: 'slow.run', data: null });
+    await clock.advance(1_000);
+    await expect(result).resolves.toBe(5_000);
   });
 });

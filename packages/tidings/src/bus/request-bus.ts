@@ -1,4 +1,4 @@
-import { DuplicateHandlerError, HandlerNotFoundError, TidingsError, ValidationError } from '../errors.js';
+import { AbortedError, DuplicateHandlerError, HandlerNotFoundError, ValidationError } from '../errors.js';
 import type { AnyDefinition, RequestMapOf } from '../messages/define.js';
 import { LazyEnvelope } from '../messages/envelope.js';
 import { uuidv7, type IdGenerator } from '../messages/ids.js';
@@ -90,6 +90,8 @@ export class RequestBusImpl implements RequestBus {
   readonly #middleware: readonly Middleware[];
   readonly #maxDepth: number;
   readonly #handlers = new Map<string, Entry>();
+  /** Handlers running now, so the app can let them finish before it closes the event bus. */
+  readonly #running = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}) {
@@ -150,15 +152,26 @@ export class RequestBusImpl implements RequestBus {
     return this.sendFrom(message, options, undefined) as Promise<never>;
   }
 
-  async sendFrom(
+  sendFrom(message: Message, options: RequestOptions | undefined, parent: LazyEnvelope | undefined): Promise<unknown> {
+    if (this.#closed) {
+      const type = typeof message === 'object' && message !== null ? message.type : String(message);
+      return Promise.reject(new BusClosedError(`send '${type}'`));
+    }
+    // Tracked from acceptance (validation awaits too), so close() can let it finish.
+    const run = this.#accept(message, options, parent);
+    const settled: Promise<unknown> = run.then(
+      () => this.#running.delete(settled),
+      () => this.#running.delete(settled),
+    );
+    this.#running.add(settled);
+    return run;
+  }
+
+  async #accept(
     message: Message,
     options: RequestOptions | undefined,
     parent: LazyEnvelope | undefined,
   ): Promise<unknown> {
-    if (this.#closed)
-      throw new BusClosedError(
-        `send '${typeof message === 'object' && message !== null ? message.type : String(message)}'`,
-      );
     if (typeof message !== 'object' || message === null) {
       throw new ValidationError(
         `Expected a ${this.#kind} object { type, data, metadata? }, got ${message === null ? 'null' : typeof message}.`,
@@ -176,16 +189,12 @@ export class RequestBusImpl implements RequestBus {
       assertSerializable(message.data, message.type);
     }
     const signal = options?.signal;
-    if (signal?.aborted)
-      throw new TidingsError(
-        'ABORTED',
-        `${this.#kind} '${message.type}' was not sent: its AbortSignal had already fired.`,
-        { cause: signal.reason },
-      );
+    if (signal?.aborted) throw new AbortedError(`${this.#kind} '${message.type}' (not sent)`, signal.reason);
     const entry = this.#handlers.get(message.type);
     if (entry === undefined) throw new HandlerNotFoundError(this.#kind, message.type);
     const envelope = new LazyEnvelope(this, message, undefined, parent);
     if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    envelope.stamp(); // a handler is usually async and may read the time after awaiting: fix it at send
     const ctx = new DispatchContext(
       this.#hub,
       this.#kind === 'command' ? 'send' : 'query',
@@ -199,6 +208,11 @@ export class RequestBusImpl implements RequestBus {
 
   close(): void {
     this.#closed = true;
+  }
+
+  /** Resolves when no handler is running (after `close()`, none can start). */
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
   #unknown(type: string): ValidationError {

@@ -64,7 +64,9 @@ export type QueryDefinition<T extends string = string, D = unknown, R = unknown>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any` keeps the variance open so every definition is assignable.
 export type AnyDefinition = MessageDefinition<MessageKind, string, any, any>;
 
-type DataOf<S> = S extends StandardSchemaV1 ? InferOutput<S> : S extends Payload<infer D> ? D : undefined;
+// Without a schema or payload marker a message carries no data: `null`, the JSON value every store
+// accepts (`undefined` is not JSON and would be refused at publish).
+type DataOf<S> = S extends StandardSchemaV1 ? InferOutput<S> : S extends Payload<infer D> ? D : null;
 
 /** The data type of a definition. */
 export type DefinitionData<Def> = Def extends MessageDefinition<MessageKind, string, infer D, unknown> ? D : never;
@@ -87,8 +89,12 @@ function define<K extends MessageKind, T extends string, D, R>(
 ): MessageDefinition<K, T, D, R> {
   assertMessageType(type, `${kind} type`);
   const schema = isStandardSchema(shape) ? (shape as StandardSchemaV1<unknown, D>) : undefined;
-  const factory = (data: D, metadata?: Metadata): Message<T, D> =>
-    metadata === undefined ? { type, data } : { type, data, metadata };
+  // A data-less definition also accepts a call without data (from JavaScript): it becomes `null`.
+  const dataless = shape === undefined;
+  const factory = (given: D, metadata?: Metadata): Message<T, D> => {
+    const data = dataless && given === undefined ? (null as D) : given;
+    return metadata === undefined ? { type, data } : { type, data, metadata };
+  };
   return Object.assign(factory, {
     kind,
     type,
@@ -99,7 +105,7 @@ function define<K extends MessageKind, T extends string, D, R>(
 
 /**
  * Declares an event type: a dotted, past-tense name and, optionally, a Standard Schema (zod,
- * valibot, arktype…) or a `payload<T>()` type marker.
+ * valibot, arktype…) or a `payload<T>()` type marker. Without either, the event carries `null` data.
  *
  * @example
  * const OrderPaid = defineEvent('order.paid', z.object({ orderId: z.string(), amount: z.number().int() }));

@@ -13,8 +13,11 @@ const EMPTY: Metadata = Object.freeze({});
 
 /**
  * The envelope delivered to handlers. `id`, `occurredAt` and `metadata` are computed on first read:
- * a dispatch to handlers that only read `type` and `data` allocates nothing else. The timestamp is
- * taken at publish time (a number), only the `Date` object is created lazily.
+ * a dispatch to handlers that only read `type` and `data` allocates nothing else. The publish time
+ * (a number) is fixed on first read, or as soon as the envelope outlives the publisher's synchronous
+ * call: queued delivery, an inline handler that returns a promise, publish middleware, `waitFor`, a
+ * failure report, a send. The one path it is not fixed on is a synchronous inline handler that keeps
+ * the envelope without reading the time: a later first read returns the time of that read.
  */
 export class LazyEnvelope<T extends string = string, D = unknown> implements Envelope<T, D> {
   readonly type: T;
@@ -53,9 +56,9 @@ export class LazyEnvelope<T extends string = string, D = unknown> implements Env
   }
 
   /**
-   * Fixes the publish time if nothing has read it yet. The bus calls it when the envelope leaves
-   * the publisher's call (queued delivery, persistence), so a time read later is still publish time;
-   * a purely inline dispatch that never reads it never asks the clock.
+   * Fixes the publish time if nothing has read it yet. The bus calls it wherever the envelope can
+   * outlive the publisher's call (see the class comment), so a time read later is still publish
+   * time; a purely synchronous inline dispatch that never reads it never asks the clock.
    */
   stamp(at?: number): number {
     return (this._at ??= at ?? this._factory.clock.now());

@@ -17,7 +17,10 @@ export interface Envelope<T extends string = string, D = unknown> {
   /** User metadata plus correlation and causation; always an object. */
   readonly metadata: Metadata;
   readonly id: string;
-  /** When the message was published, from the bus's clock. */
+  /**
+   * When the message was published, from the bus's clock. A synchronous inline handler that keeps
+   * the envelope for later should read it (or `id`) during the call: both are created lazily.
+   */
   readonly occurredAt: Date;
   /** The stream the event belongs to, when known (`order-42`). */
   readonly streamId: string | undefined;

@@ -7,6 +7,7 @@ import { fromWire, toWire } from './wire.js';
 import { LazyEnvelope } from './envelope.js';
 import { systemClock } from '../time/clock.js';
 import { isTraceparent } from './metadata.js';
+import { createEventBus } from '../bus/event-bus.js';
 
 describe('UUIDv7 ids', () => {
   it('are valid v7 UUIDs carrying the millisecond and strictly increasing within one millisecond', () => {
@@ -72,6 +73,18 @@ describe('definitions', () => {
   });
 });
 
+describe('definitions without a shape', () => {
+  it('carry null data, which emit and publish accept', async () => {
+    const LoggedOut = defineEvent('user.logged-out');
+    const bus = createEventBus({ events: [LoggedOut] });
+    const seen: unknown[] = [];
+    bus.subscribe('user.logged-out', (e) => void seen.push(e.data));
+    bus.emit(LoggedOut(null));
+    await bus.publish((LoggedOut as unknown as () => ReturnType<typeof LoggedOut>)()); // called from JavaScript
+    expect(seen).toEqual([null, null]);
+  });
+});
+
 describe('wire form', () => {
   it('round-trips an envelope through CloudEvents-style headers and a JSON body', () => {
     const envelope = new LazyEnvelope(
@@ -110,6 +123,24 @@ describe('wire form', () => {
     expect(() =>
       fromWire({ headers: { 'ce-id': 'x', 'ce-type': 'a.b', 'ce-time': new Date().toISOString() }, body: '{' }),
     ).toThrow(ValidationError);
+  });
+  it.each([
+    ['tidings-meta that is JSON null', { 'tidings-meta': 'null', 'ce-source': 'billing' }, 'tidings-meta'],
+    ['tidings-meta that is a JSON string', { 'tidings-meta': '"x"' }, 'tidings-meta'],
+    ['tidings-meta that is a JSON array', { 'tidings-meta': '[1]' }, 'tidings-meta'],
+    ['an unparseable ce-time', { 'ce-time': 'yesterday' }, 'ce-time'],
+    ['a non-integer schema version', { 'tidings-schema-version': 'two' }, 'tidings-schema-version'],
+  ])('refuses %s with a typed error naming the header', (_what, headers, name) => {
+    const base = { 'ce-id': 'x', 'ce-type': 'a.b', 'ce-time': '2026-01-01T00:00:00.000Z' };
+    let error: unknown;
+    try {
+      fromWire({ headers: { ...base, ...headers }, body: '{}' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ code: 'INVALID_WIRE_MESSAGE' });
+    expect((error as Error).message).toContain(name);
   });
   it('recognises W3C traceparent values', () => {
     expect(isTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBe(true);

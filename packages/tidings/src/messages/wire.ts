@@ -26,6 +26,7 @@ export interface WireEnvelope {
 
 const KNOWN = new Set(['correlationId', 'causationId', 'traceparent', 'source', 'schemaVersion']);
 
+/** Encodes an envelope as headers plus a JSON body, for a transport to carry. */
 export function toWire(envelope: Envelope): WireMessage {
   const m = envelope.metadata;
   const headers: Record<string, string> = {
@@ -53,44 +54,50 @@ export function toWire(envelope: Envelope): WireMessage {
   return { headers, body: JSON.stringify(envelope.data) };
 }
 
+/**
+ * Rebuilds the envelope fields from a {@link WireMessage} written by {@link toWire}. Throws
+ * `ValidationError` (code `INVALID_WIRE_MESSAGE`) naming the header or body that is missing or malformed.
+ */
 export function fromWire(message: WireMessage): WireEnvelope {
   const h = message.headers;
+  const invalid = (name: string, why: string, cause?: unknown): ValidationError =>
+    new ValidationError(
+      `Wire message ${name === 'body' ? 'body' : `header '${name}'`} ${why}: expected a message written by toWire(); check the producer.`,
+      [{ path: name === 'body' ? ['body'] : ['headers', name], message: why }],
+      { code: 'INVALID_WIRE_MESSAGE', ...(cause === undefined ? {} : { cause }) },
+    );
   const need = (name: string): string => {
     const value = h[name];
-    if (value === undefined || value === '') {
-      throw new ValidationError(
-        `Wire message has no '${name}' header: expected a message written by toWire().`,
-        [{ path: ['headers', name], message: 'missing header' }],
-        { code: 'INVALID_WIRE_MESSAGE' },
-      );
-    }
+    if (value === undefined || value === '') throw invalid(name, 'is missing');
     return value;
   };
-  const parse = (text: string, what: string): unknown => {
+  const parse = (text: string, name: string): unknown => {
     try {
       return JSON.parse(text) as unknown;
     } catch (cause) {
-      throw new ValidationError(
-        `Wire message ${what} is not valid JSON.`,
-        [{ path: [what], message: 'invalid JSON' }],
-        {
-          cause,
-          code: 'INVALID_WIRE_MESSAGE',
-        },
-      );
+      throw invalid(name, 'is not valid JSON', cause);
     }
   };
-  const metadata: Record<string, unknown> =
-    h['tidings-meta'] === undefined ? {} : (parse(h['tidings-meta'], 'tidings-meta') as Record<string, unknown>);
+  const meta = h['tidings-meta'] === undefined ? {} : parse(h['tidings-meta'], 'tidings-meta');
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    throw invalid('tidings-meta', 'is not a JSON object');
+  }
+  const metadata = meta as Record<string, unknown>;
   if (h['ce-source'] !== undefined && h['ce-source'] !== 'tidings') metadata['source'] = h['ce-source'];
   if (h['tidings-correlation-id'] !== undefined) metadata['correlationId'] = h['tidings-correlation-id'];
   if (h['tidings-causation-id'] !== undefined) metadata['causationId'] = h['tidings-causation-id'];
   if (h['traceparent'] !== undefined) metadata['traceparent'] = h['traceparent'];
-  if (h['tidings-schema-version'] !== undefined) metadata['schemaVersion'] = Number(h['tidings-schema-version']);
+  const version = h['tidings-schema-version'];
+  if (version !== undefined) {
+    if (!/^[1-9][0-9]{0,8}$/.test(version)) throw invalid('tidings-schema-version', 'is not a positive integer');
+    metadata['schemaVersion'] = Number(version);
+  }
+  const occurredAt = new Date(need('ce-time'));
+  if (Number.isNaN(occurredAt.getTime())) throw invalid('ce-time', 'is not an RFC 3339 timestamp');
   return {
     id: need('ce-id'),
     type: need('ce-type'),
-    occurredAt: new Date(need('ce-time')),
+    occurredAt,
     streamId: h['tidings-stream-id'],
     metadata,
     data: parse(message.body, 'body'),

@@ -39,11 +39,22 @@ export function sleepOn(clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: A
   });
 }
 
+/** Node and browsers fire a timer longer than this at once (with a warning), so longer waits go in legs. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** The real clock: `Date.now()` and the platform's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
-    const id = globalThis.setTimeout(callback, Math.max(0, ms));
+    // A 30-day saga timeout must not fire now: wait in legs of at most MAX_TIMER_MS. `Infinity` never fires.
+    let remaining = Math.max(0, ms);
+    let id: ReturnType<typeof globalThis.setTimeout> | undefined;
+    const arm = (): void => {
+      const leg = Math.min(remaining, MAX_TIMER_MS);
+      remaining -= leg;
+      id = globalThis.setTimeout(remaining > 0 ? arm : callback, leg);
+    };
+    arm();
     const cancel = (): void => globalThis.clearTimeout(id);
     return { cancel, [Symbol.dispose]: cancel };
   },
