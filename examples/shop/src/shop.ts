@@ -9,7 +9,7 @@ import {
   type EventStore,
   type HandlerFailure,
 } from 'tidings';
-import { shopCommands, shopEvents, shopQueries, type OrderView, type ShopEvent } from './messages.js';
+import { shopCommands, shopEvents, shopQueries, type OrderView } from './messages.js';
 import { orderDecider, orderStream, type OrderCommand } from './order.js';
 import { auditObserver } from './observers/audit.js';
 import { inventoryObserver } from './observers/inventory.js';
@@ -53,13 +53,11 @@ export function createShop(options: ShopOptions = {}) {
   const store = options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
   const execute = async (command: OrderCommand & { readonly id: string }, ctx: ShopContext): Promise<void> => {
     const result = await handleCommand(store, orderStream(command.data.orderId), orderDecider, command);
+    // A retried command (same id) appends nothing and returns the original events: they were
+    // published the first time, so they are not published again.
+    if (result.duplicate) return;
     for (const event of result.newEvents) {
-      const { type, data } = event as { type: ShopEvent['type']; data: unknown };
-      await ctx.publish({ type, data } as ShopEvent, {
-        streamId: event.streamId,
-        id: event.id,
-        occurredAt: event.recordedAt,
-      });
+      await ctx.publish(event, { streamId: event.streamId, id: event.id, occurredAt: event.recordedAt });
     }
   };
   app.commands.handle('order.create', async (cmd, ctx) => {

@@ -25,6 +25,7 @@ export function createUsers(options: { store?: EventStore } = {}) {
   const execute = async (command: Command, ctx: Publisher): Promise<void> => {
     const result = await handleCommand(store, userStream(command.data.userId), userDecider, command);
     directory.apply(result.newEvents);
+    if (result.duplicate) return; // a retried command: its events were published the first time
     // Recorded events are messages too: published with their stored ids for in-process subscribers.
     for (const e of result.newEvents) {
       await ctx.publish(e, { streamId: e.streamId, id: e.id, occurredAt: e.recordedAt });

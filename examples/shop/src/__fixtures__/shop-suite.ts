@@ -39,6 +39,22 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       await shop.close();
     });
 
+    it('a retried payment (same command id) is recorded and observed once', async () => {
+      const shop = await createShop({ stock: { 'prod-001': 10 } });
+      await shop.app.send(create('o-1'));
+      const pay = PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 });
+      await shop.app.send(pay, { id: 'cmd-pay-o-1' });
+      await expect(shop.app.send(pay, { id: 'cmd-pay-o-1' })).resolves.toBeUndefined();
+      await shop.settled();
+      expect(shop.points.pointsOf('user-001')).toBe(99);
+      expect(shop.inventory.stockOf('prod-001')).toBe(8);
+      const paid = [];
+      for await (const e of shop.store.readStream('order-o-1')) if (e.type === 'order.paid') paid.push(e);
+      expect(paid).toHaveLength(1);
+      await expect(shop.app.send(pay, { id: '' })).rejects.toMatchObject({ code: 'INVALID_ID' });
+      await shop.close();
+    });
+
     it('paying twice is rejected and changes nothing', async () => {
       const shop = await createShop({ stock: { 'prod-001': 10 } });
       await shop.app.send(create('o-1'));

@@ -118,10 +118,6 @@ export class DeliveryQueue<E> {
     return this.#length === 0 && this.#inFlight === 0;
   }
 
-  get hasWaiters(): boolean {
-    return this.#spaceWaiters.length > 0;
-  }
-
   /** Adds a message, applying the drop policies when full. `wait` and `error` are the caller's to enforce first. */
   offer(message: E, at = this.#clock.now()): void {
     if (this.#closed) return;
@@ -151,7 +147,11 @@ export class DeliveryQueue<E> {
     this.#schedule();
   }
 
-  /** Resolves when there is room; publishers wait in arrival order. */
+  /**
+   * Resolves when there is room. Waiting publishers are woken in arrival order, one per freed slot;
+   * a publisher arriving while room exists takes it without queueing behind them, so the order
+   * among concurrent publishers is not strictly first-come (each publisher's own order is kept).
+   */
   waitForSpace(): Promise<void> {
     return new Promise((resolve) => this.#spaceWaiters.push(resolve));
   }

@@ -48,7 +48,10 @@ export interface Subscription extends Disposable {
   /** After it returns the handler is not called again, also when called during a dispatch. Waiting queued messages are discarded. */
   unsubscribe(): void;
   stats(): SubscriptionStats;
-  /** Resolves when a queued subscription has nothing waiting or running (at once for inline ones). */
+  /**
+   * Resolves when a queued subscription has nothing waiting or running. For an inline subscription
+   * it resolves at once: its asynchronous handlers are awaited by `publish()` and by `close()`.
+   */
   idle(): Promise<void>;
 }
 
@@ -122,7 +125,14 @@ export interface EventBus<
    * Handler failures never reject it; they go to `onError`.
    */
   publish(event: MessageOf<E>, options?: PublishOptions): Promise<void>;
-  /** Subscribes by exact type or pattern (`order.*`, `*.paid`, `order.**`, `**`). */
+  /**
+   * Subscribes by exact type or pattern (`order.*`, `*.paid`, `order.**`, `**`).
+   *
+   * The handler receives `(event, ctx)`. A handler declared with exactly one parameter is not
+   * given a context (none is allocated on the hot path); declare `ctx` as the second parameter
+   * when you use it — not as a default-valued parameter, whose `length` JavaScript does not count.
+   * Inline handlers of one dispatch share one context: treat it as read-only there.
+   */
   subscribe<const P extends string>(
     pattern: P & CheckedPattern<E, P>,
     handler: EventHandler<EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>, Ctx<E, C, Q>>,
@@ -160,6 +170,9 @@ export interface EventBus<
    * await deadLetters.retry(letter.id, (l) => bus.redeliver(l.handler!, l.message));
    */
   redeliver(subscription: string, message: RedeliveredMessage): Promise<void>;
+  // Note: a redelivery runs the handler directly, outside the subscription's queue, so it does not
+  // count against its concurrency limit and is not ordered with queued messages of the same key.
+  // Name subscriptions (`{ name }`) whose dead letters outlive the process: default names are not stable.
   /** Counters of every subscription. */
   stats(): SubscriptionStats[];
   /**

@@ -140,6 +140,26 @@ describe('validation at publish', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it('refuses non-JSON metadata, also on the repeated-type fast path', async () => {
+    const { bus } = quietBus();
+    const handler = vi.fn();
+    bus.subscribe('x.y', handler);
+    bus.emit({ type: 'x.y', data: 1 });
+    expect(() => bus.emit({ type: 'x.y', data: 2, metadata: { tenant: 1n } })).toThrow(
+      expect.objectContaining({ code: 'NOT_SERIALIZABLE' }),
+    );
+    await expect(bus.publish({ type: 'x.y', data: 3, metadata: { f: () => 1 } })).rejects.toMatchObject({
+      code: 'NOT_SERIALIZABLE',
+    });
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses the same event type defined twice', () => {
+    expect(() => createEventBus({ events: [OrderPaid, defineEvent('order.paid')] })).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_DEFINITION' }),
+    );
+  });
+
   it('refuses cycles', () => {
     const { bus } = quietBus();
     const data: Record<string, unknown> = {};

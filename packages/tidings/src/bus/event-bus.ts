@@ -136,6 +136,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       typeof event === 'object' &&
       event !== null &&
       event.type === route.type &&
+      event.metadata === undefined &&
       !this.#closed
     ) {
       if (this.#checkSerializable) assertSerializable(event.data, route.type);
@@ -158,6 +159,8 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   emitFrom(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): void {
     if (this.#closed) throw new BusClosedError(`emit '${describeType(event)}'`);
     const route = this.#routeFor(messageType(event));
+    if (this.#checkSerializable && event.metadata !== undefined)
+      assertSerializable(event.metadata, route.type, 'metadata');
     if (route.schema !== undefined) validateSync(route.schema, route.type, event.data, 'emit');
     else if (this.#checkSerializable) assertSerializable(event.data, route.type);
     const envelope = this.#envelope(event, options, parent);
@@ -197,10 +200,14 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   ): Promise<void> {
     if (this.#closed) throw new BusClosedError(`publish '${describeType(event)}'`);
     const route = this.#routeFor(messageType(event));
+    if (this.#checkSerializable && event.metadata !== undefined)
+      assertSerializable(event.metadata, route.type, 'metadata');
     if (route.schema === undefined) {
       if (this.#checkSerializable) assertSerializable(event.data, route.type);
       if (this.#publishChain === undefined) {
         const envelope = this.#envelope(event, options, parent);
+        // The awaited path can afford the clock read; emit() stays lazy (decision 0004).
+        envelope.stamp();
         // Fast path: room everywhere, deliver now without yielding (a yield would let others take the room).
         if (this.#blockedBy(route, envelope, from) === undefined) {
           const pending = this.#deliver(route, envelope, true, from);
@@ -687,6 +694,13 @@ function schemaMap(definitions: readonly AnyDefinition[]): Map<string, StandardS
       throw new ValidationError(
         `createEventBus({ events }) got the ${def.kind} '${def.type}': only defineEvent(...) definitions belong there.`,
         [{ path: ['events'], message: 'not an event definition' }],
+      );
+    }
+    if (map.has(def.type)) {
+      throw new ValidationError(
+        `createEventBus({ events }) got '${def.type}' twice: each event type is defined once. Remove the duplicate defineEvent('${def.type}', …).`,
+        [{ path: ['events'], message: 'duplicate event type' }],
+        { code: 'DUPLICATE_DEFINITION' },
       );
     }
     map.set(def.type, def.schema);

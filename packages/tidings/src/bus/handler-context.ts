@@ -20,6 +20,12 @@ export interface PublishOptions {
 export interface RequestOptions {
   /** Cancels the handler (it sees the signal as `ctx.signal`). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The command's id (its envelope `id`), when the caller has one: re-sending a command with the
+   * same id lets `handleCommand` recognise the retry and append nothing new. Default: a new UUIDv7.
+   * A non-empty string of at most 200 characters.
+   */
+  readonly id?: string | undefined;
 }
 
 /** A map with no declared types: anything goes. */

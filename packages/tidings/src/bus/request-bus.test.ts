@@ -74,6 +74,17 @@ describe('command bus', () => {
     expect(log).toEqual(['before send order.pay', 'handler signal=true', 'after']);
   });
 
+  it('gives the command the id the caller passes, and refuses an empty one', async () => {
+    const commands = createCommandBus();
+    let seen: string | undefined;
+    commands.handle('order.pay', (cmd) => void (seen = cmd.id));
+    await commands.send({ type: 'order.pay', data: {} }, { id: 'cmd-1' });
+    expect(seen).toBe('cmd-1');
+    await expect(commands.send({ type: 'order.pay', data: {} }, { id: '' })).rejects.toMatchObject({
+      code: 'INVALID_ID',
+    });
+  });
+
   it('refuses an already-aborted signal without running the handler', async () => {
     const commands = createCommandBus();
     let ran = false;
@@ -93,6 +104,12 @@ describe('query bus', () => {
     await expect(queries.send(GetOrder({ orderId: 'o-1' }))).resolves.toEqual({ status: 'paid' });
     await expect(queries.send(GetOrder({ orderId: 'nope' }))).resolves.toBeUndefined();
     expect(() => queries.handle('order.get', () => undefined)).toThrow(DuplicateHandlerError);
+  });
+
+  it('refuses the same type defined twice', () => {
+    expect(() => createQueryBus({ queries: [GetOrder, GetOrder] })).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_DEFINITION' }),
+    );
   });
 
   it('refuses definitions of the wrong kind', () => {

@@ -112,6 +112,13 @@ export class RequestBusImpl implements RequestBus {
             [{ path: ['definitions'], message: `not a ${kind} definition` }],
           );
         }
+        if (this.#schemas.has(def.type)) {
+          throw new ValidationError(
+            `A ${kind} bus got '${def.type}' twice: each ${kind} type is defined once. Remove the duplicate definition.`,
+            [{ path: ['definitions'], message: `duplicate ${kind} type` }],
+            { code: 'DUPLICATE_DEFINITION' },
+          );
+        }
         this.#schemas.set(def.type, def.schema);
       }
     }
@@ -192,7 +199,18 @@ export class RequestBusImpl implements RequestBus {
     if (signal?.aborted) throw new AbortedError(`${this.#kind} '${message.type}' (not sent)`, signal.reason);
     const entry = this.#handlers.get(message.type);
     if (entry === undefined) throw new HandlerNotFoundError(this.#kind, message.type);
-    const envelope = new LazyEnvelope(this, message, undefined, parent);
+    const id = options?.id;
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) {
+      throw new ValidationError(
+        `Invalid ${this.#kind} id ${JSON.stringify(id)}: expected a non-empty string of at most 200 characters (a UUID is ideal), the same for every retry of one ${this.#kind}.`,
+        [{ path: ['id'], message: 'invalid id' }],
+        { code: 'INVALID_ID' },
+      );
+    }
+    const envelope =
+      id === undefined
+        ? new LazyEnvelope(this, message, undefined, parent)
+        : new LazyEnvelope(this, message, undefined, parent, { id });
     if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
     envelope.stamp(); // a handler is usually async and may read the time after awaiting: fix it at send
     const ctx = new DispatchContext(

@@ -16,6 +16,11 @@ export interface Envelope<T extends string = string, D = unknown> {
   readonly data: D;
   /** User metadata plus correlation and causation; always an object. */
   readonly metadata: Metadata;
+  /**
+   * A UUIDv7, created on first read (or given by the publisher). Unique; its time part is when it
+   * was first read, so ids of bus messages are time-ordered by first read, not strictly by publish.
+   * Events read from a store carry the id they were appended with.
+   */
   readonly id: string;
   /**
    * When the message was published, from the bus's clock. A synchronous inline handler that keeps
