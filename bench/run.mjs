@@ -1,4 +1,4 @@
-// `npm run bench [-- bus sqlite postgres reliability]`: builds the workspace, installs the bench's own
+// `npm run bench [-- bus latency reliability sqlite postgres]`: builds the workspace, installs the bench's own
 // dependencies and each peer's folder when missing, runs every case with each contender in a fresh
 // process, saves raw figures to bench/results/<scenario>.json and writes docs/benchmarks.md.
 //
@@ -12,7 +12,7 @@ import { ensureInstalled, buildWorkspace } from './lib/setup.mjs';
 import { runInFreshProcess } from './lib/spawn-run.mjs';
 import { summarize } from './lib/stats.mjs';
 
-const ALL = ['bus', 'reliability', 'sqlite', 'postgres'];
+const ALL = ['bus', 'latency', 'reliability', 'sqlite', 'postgres'];
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
 const DOC = here('../docs/benchmarks.md');
@@ -67,7 +67,8 @@ for (const name of selected) {
         } else {
           slot.values.push(r.value);
           slot.details.push(r.detail ?? null);
-          log(`  ${c.id} | ${contender} | run ${run + 1}: ${Math.round(r.value).toLocaleString('en-US')} ${c.unit}`);
+          const shown = c.kind === 'latency' ? r.value.toFixed(2) : Math.round(r.value).toLocaleString('en-US');
+          log(`  ${c.id} | ${contender} | run ${run + 1}: ${shown} ${c.unit}`);
         }
       }
     }

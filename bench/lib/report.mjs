@@ -1,5 +1,5 @@
 // Renders docs/benchmarks.md from the result files of the scenarios that have been run.
-import { formatRate, formatRatio } from './stats.mjs';
+import { formatRate, formatRatio, median } from './stats.mjs';
 
 const medianOf = (results, name) => results[name]?.summary?.median;
 const formatNanos = (ns) => (Math.abs(ns) >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${Math.round(ns)} ns`);
@@ -30,7 +30,100 @@ export function evaluateTarget(target, results) {
   };
 }
 
+/** Median over the runs of one figure a contender's worker kept in its `detail` (undefined if none). */
+function detailMedian(result, key) {
+  const values = (result?.details ?? []).map((d) => d?.[key]).filter((v) => typeof v === 'number');
+  return values.length === 0 ? undefined : median(values);
+}
+
+const formatMicros = (us) =>
+  us === undefined || !Number.isFinite(us)
+    ? 'n/a'
+    : us >= 100
+      ? Math.round(us).toLocaleString('en-US')
+      : us >= 10
+        ? us.toFixed(1)
+        : us.toFixed(2);
+
+/**
+ * Evaluates an absolute floor of a case (a figure the documents state, not a ratio to a peer):
+ * `{ contender, metric, below | atLeast, label }`, `metric` being `value` (the case's figure) or a
+ * key of the workers' details; judged on the median over runs.
+ */
+export function evaluateFloor(floor, results) {
+  const r = results[floor.contender];
+  const measured = floor.metric === 'value' ? r?.summary?.median : detailMedian(r, floor.metric);
+  if (measured === undefined)
+    return { label: floor.label, met: undefined, text: `not measured (${r?.errors?.[0] ?? 'no result'})` };
+  const met = floor.below !== undefined ? measured < floor.below : measured >= floor.atLeast;
+  const shown = floor.below !== undefined ? `${formatMicros(measured)} µs` : `${formatRate(measured)}/s`;
+  return { label: floor.label, met, shown, text: `${shown} — **${met ? 'met' : 'not met'}**` };
+}
+
+function renderFloors(c) {
+  const lines = [];
+  for (const f of c.floors ?? []) {
+    const e = evaluateFloor(f, c.results);
+    lines.push(`- ${f.informative ? 'For information' : 'Floor'}: ${e.label}: ${e.text}`);
+  }
+  if (lines.length > 0) lines.push('');
+  return lines;
+}
+
+const LATENCY_COLUMNS = [
+  ['p50', 'p50 µs'],
+  ['p90', 'p90 µs'],
+  ['p99', 'p99 µs'],
+  ['p999', 'p99.9 µs'],
+  ['max', 'max µs'],
+];
+
+/** A latency case: each percentile is the median over runs of that percentile in each run. */
+function renderLatencyCase(c) {
+  const lines = [`#### ${c.title}`, ''];
+  if (c.note) lines.push(c.note, '');
+  const ref = c.reference;
+  const header = [
+    'Contender',
+    ...LATENCY_COLUMNS.map(([, label]) => label),
+    'Worst max µs',
+    'Events ≥ 1 ms',
+    'Achieved events/s',
+    'Runs',
+    ...(ref ? [`p99 ÷ ${ref}`] : []),
+  ];
+  lines.push(`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+  const refP99 = ref ? detailMedian(c.results[ref], 'p99') : undefined;
+  for (const name of c.contenders) {
+    const r = c.results[name];
+    if (r?.summary === undefined) {
+      lines.push(
+        `| ${name} | not measured: ${(r?.errors?.[0] ?? 'no result').replaceAll('|', '/')} |${' |'.repeat(header.length - 2)}`,
+      );
+      continue;
+    }
+    const worst = Math.max(...r.details.map((d) => d?.max ?? Number.NaN).filter(Number.isFinite));
+    const p99 = detailMedian(r, 'p99');
+    const failed = r.errors.length > 0 ? ` (${r.errors.length} failed run${r.errors.length === 1 ? '' : 's'})` : '';
+    lines.push(
+      `| ${[
+        name,
+        ...LATENCY_COLUMNS.map(([key]) => formatMicros(detailMedian(r, key))),
+        formatMicros(worst),
+        String(detailMedian(r, 'over1ms') ?? 'n/a'),
+        formatRate(detailMedian(r, 'achievedRate')),
+        `${r.summary.runs}${failed}`,
+        ...(ref ? [refP99 === undefined || p99 === undefined ? 'n/a' : formatRatio(p99 / refP99)] : []),
+      ].join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push(...renderFloors(c));
+  return lines;
+}
+
 function renderCase(c) {
+  if (c.kind === 'latency') return renderLatencyCase(c);
   const lines = [];
   const results = c.results;
   lines.push(`#### ${c.title}`, '');
@@ -46,6 +139,7 @@ function renderCase(c) {
     'Runs',
     ...compare.map((r) => `÷ ${r}${r === c.ceiling ? ' (ceiling)' : ''}`),
     ...(c.overheadVs ? ['Added per call'] : []),
+    ...(c.detailColumns ?? []).map((d) => `${d.label} (median)`),
   ];
   lines.push(`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const name of c.contenders) {
@@ -53,7 +147,7 @@ function renderCase(c) {
     const s = r?.summary;
     if (s === undefined) {
       lines.push(
-        `| ${name} | not measured: ${(r?.errors?.[0] ?? 'no result').replaceAll('|', '/')} | | | 0 |${compare.map(() => ' |').join('')}${c.overheadVs ? ' |' : ''}`,
+        `| ${name} | not measured: ${(r?.errors?.[0] ?? 'no result').replaceAll('|', '/')} | | | 0 |${compare.map(() => ' |').join('')}${c.overheadVs ? ' |' : ''}${(c.detailColumns ?? []).map(() => ' |').join('')}`,
       );
       continue;
     }
@@ -63,6 +157,7 @@ function renderCase(c) {
     });
     const base = c.overheadVs ? medianOf(results, c.overheadVs) : undefined;
     if (c.overheadVs) ratios.push(base === undefined ? 'n/a' : formatNanos(1e9 / s.median - 1e9 / base));
+    for (const d of c.detailColumns ?? []) ratios.push(formatRate(detailMedian(r, d.key)));
     const failed = r.errors.length > 0 ? ` (${r.errors.length} failed run${r.errors.length === 1 ? '' : 's'})` : '';
     lines.push(
       `| ${name} | ${formatRate(s.median)} | ${formatRate(s.min)} | ${formatRate(s.max)} | ${s.runs}${failed} | ${ratios.join(' | ')} |`,
@@ -74,6 +169,7 @@ function renderCase(c) {
     lines.push(`- ${t.informative ? 'For information' : 'Target'}: ${e.label}: ${e.text}`);
   }
   if ((c.targets ?? []).length > 0) lines.push('');
+  lines.push(...renderFloors(c));
   return lines;
 }
 
@@ -86,9 +182,9 @@ export function renderReport(scenarioResults, { generatedAt, ranNow }) {
     '',
     `Generated ${generatedAt}. Sections measured in this run: ${ranNow.join(', ') || 'none'}; any other section below keeps the date it was measured on.`,
     '',
-    'How to read this: every contender runs in a fresh Node process, once per run, with the contenders of a case interleaved run by run so that a burst of background load hits all of them alike. Each process reports one figure; the table shows the median over the runs and the slowest/fastest run. A ratio is the contender\'s median divided by the named contender\'s median. Targets come from the issues and are judged on the medians; "within run-to-run noise" marks a verdict the min/max ranges could flip. The machine is shared with other work (load averages are listed), so treat differences under ~10% as noise.',
+    'How to read this: every contender runs in a fresh Node process, once per run, with the contenders of a case interleaved run by run so that a burst of background load hits all of them alike. Each process reports one figure; the table shows the median over the runs and the slowest/fastest run. A ratio is the contender\'s median divided by the named contender\'s median. Targets come from the issues and are judged on the medians; "within run-to-run noise" marks a verdict the min/max ranges could flip. Floors are absolute figures the design documents state (SCENARIOS.md S6), also judged on the medians over runs. Latency tables show, for each percentile, the median over runs of that percentile within each run. The machine is shared with other work (load averages are listed), so treat differences under ~10% as noise.',
     '',
-    'Run it: `npm run bench` (everything), `npm run bench -- bus` (or `sqlite`, `postgres`, `reliability`; several may be given), `BENCH_QUICK=1 npm run bench` for a smoke run (fewer runs, short samples: not for quoting), `BENCH_RUNS=7` to change the number of runs.',
+    'Run it: `npm run bench` (everything), `npm run bench -- bus` (or `latency`, `reliability`, `sqlite`, `postgres`; several may be given), `BENCH_QUICK=1 npm run bench` for a smoke run (fewer runs, short samples: not for quoting), `BENCH_RUNS=7` to change the number of runs.',
     '',
   ];
   const summary = [];
@@ -99,6 +195,13 @@ export function renderReport(scenarioResults, { generatedAt, ranNow }) {
         const e = evaluateTarget(t, c.results);
         summary.push(
           `| ${r.title} | ${c.title} | ${e.label} | ${e.ratio === undefined ? 'n/a' : formatRatio(e.ratio)} | ${e.met === undefined ? 'not measured' : e.met ? 'met' : '**not met**'} |`,
+        );
+      }
+      for (const f of c.floors ?? []) {
+        if (f.informative) continue;
+        const e = evaluateFloor(f, c.results);
+        summary.push(
+          `| ${r.title} | ${c.title} | ${e.label} | ${e.shown ?? 'n/a'} | ${e.met === undefined ? 'not measured' : e.met ? 'met' : '**not met**'} |`,
         );
       }
     }
