@@ -1,6 +1,8 @@
 import type { PoolClient } from 'pg';
 import { categoryOf, ConcurrencyError, resolveIdempotentAppend, StreamDeletedError, TidingsError } from 'tidings';
 import type { AppendResult, ExpectedVersion, PreparedEvent, StoredEventRef } from 'tidings';
+import { loneAppendSql } from './sql/lone-append.js';
+import { statementName } from './sql/identifiers.js';
 import { streamHash } from './stream-hash.js';
 
 /** One validated, encoded append waiting to be written. */
@@ -10,6 +12,11 @@ export interface PreparedAppend {
   readonly events: readonly PreparedEvent[];
   /** Approximate JSON size, for the group-commit byte bound. */
   readonly bytes: number;
+  /**
+   * True when the store generated every event id of the append (fresh UUIDv7s, which cannot be
+   * stored already), so the lone-append statement skips the id look-up. Absent means look up.
+   */
+  readonly generatedIds?: boolean;
 }
 
 /** The per-append result of a batch: each append keeps its own outcome. */
@@ -31,18 +38,132 @@ function kindOf(expected: ExpectedVersion): [number, string | null] {
 }
 
 /**
- * Writes a batch of appends with one call of the schema's `append_batch` function: one round trip.
- * With `autocommit` (no caller transaction around it) the statement commits on its own, so the
- * batch is one transaction, and a lone append may take the function's one-statement fast path.
- * Throws only when the statement itself fails (then nothing of the batch is stored, or the
- * outcome is unknown if the connection died); per-append refusals come back as outcomes.
+ * Writes a batch of appends in one round trip: one call of the schema's `append_batch` function,
+ * or, for a lone append with events to an existing stream in `autocommit` (no caller transaction
+ * around it) on a guarded connection, the plain lone-append statement, which commits on its own.
+ * When that statement cannot write (new stream, conflict, stored ids, tombstone) it writes
+ * nothing and the function answers in a second round trip. Throws only when a statement itself
+ * fails (then nothing of the batch is stored, or the outcome is unknown if the connection died);
+ * per-append refusals come back as outcomes.
  */
 export async function runAppendBatch(
   client: PoolClient,
   schema: string,
   appends: readonly PreparedAppend[],
   now: Date,
-  autocommit = false,
+  mode: BatchMode = {},
+): Promise<AppendOutcome[]> {
+  const lone = appends.length === 1 ? appends[0]! : undefined;
+  const fastEligible = mode.autocommit === true && lone !== undefined && loneEligible(lone);
+  if (fastEligible && mode.loneStatement === true) {
+    try {
+      const written = await runLoneAppend(client, schema, lone, now);
+      if (written !== undefined) return [written];
+    } catch (error) {
+      // unique_violation: an id stored by a writer that committed while this one waited for the
+      // stream lock, or (ids generated here, not looked up) a collision. The failed autocommit
+      // statement left nothing; the general path looks the ids up and answers exactly (the
+      // original result, or DuplicateEventError).
+      if (!isUniqueViolation(error)) throw error;
+    }
+    return runBatchFunction(client, schema, appends, now, false);
+  }
+  try {
+    return await runBatchFunction(client, schema, appends, now, fastEligible);
+  } catch (error) {
+    // The function's own fast path has the same snapshot caveat; the same answer applies.
+    if (!(fastEligible && isUniqueViolation(error))) throw error;
+    return runBatchFunction(client, schema, appends, now, false);
+  }
+}
+
+/** How a batch is written. */
+export interface BatchMode {
+  /** No caller transaction around the call: the statement commits on its own. */
+  readonly autocommit?: boolean;
+  /**
+   * A lone append may use the lone-append statement (needs `autocommit` and the connection's plan
+   * guard); otherwise it uses the function's fast path.
+   */
+  readonly loneStatement?: boolean;
+}
+
+const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown }).code === '23505';
+
+/** The lone-append statement needs an existing stream: 'no-stream' and exact 0 go to the function at once. */
+function loneEligible(a: PreparedAppend): boolean {
+  const e = a.expectedVersion;
+  return a.events.length > 0 && e !== 'no-stream' && e !== 0n;
+}
+
+const loneStatements = new Map<string, { name: string; text: string }>();
+
+/** Name and text of a lone-append shape, built once per schema (named: parsed and planned once per connection). */
+function loneStatement(schema: string, single: boolean, lookup: boolean): { name: string; text: string } {
+  const key = `${single ? 'one' : 'many'}${lookup ? '_ids' : ''}`;
+  let statement = loneStatements.get(`${key} ${schema}`);
+  if (statement === undefined) {
+    statement = { name: statementName(`lone_${key}`, schema), text: loneAppendSql(`"${schema}"`, { single, lookup }) };
+    loneStatements.set(`${key} ${schema}`, statement);
+  }
+  return statement;
+}
+
+interface LoneRow {
+  version: string;
+  position: string;
+}
+
+/** Runs the lone-append statement; the result when it wrote, undefined when it wrote nothing. */
+export async function runLoneAppend(
+  client: PoolClient,
+  schema: string,
+  a: PreparedAppend,
+  now: Date,
+): Promise<AppendOutcome | undefined> {
+  const single = a.events.length === 1;
+  const lookup = a.generatedIds !== true;
+  const [kind, value] = kindOf(a.expectedVersion);
+  const head = [a.streamId, kind, value, categoryOf(a.streamId), streamHash(a.streamId), now];
+  let values: unknown[];
+  if (single) {
+    const e = a.events[0]!;
+    values = [
+      ...head,
+      e.id,
+      e.type,
+      e.data,
+      e.metadata,
+      e.correlationId ?? null,
+      e.causationId ?? null,
+      e.schemaVersion,
+    ];
+  } else {
+    const ev = a.events;
+    values = [
+      ...head,
+      ev.map((e) => e.id),
+      ev.map((e) => e.type),
+      ev.map((e) => e.data),
+      ev.map((e) => e.metadata),
+      ev.map((e) => e.correlationId ?? null),
+      ev.map((e) => e.causationId ?? null),
+      ev.map((e) => e.schemaVersion),
+    ];
+  }
+  const result = await client.query<LoneRow>({ ...loneStatement(schema, single, lookup), values });
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  return { ok: true, result: { nextVersion: BigInt(row.version), position: BigInt(row.position) } };
+}
+
+/** One call of `append_batch` (its general path) for the whole batch. */
+async function runBatchFunction(
+  client: PoolClient,
+  schema: string,
+  appends: readonly PreparedAppend[],
+  now: Date,
+  fast: boolean,
 ): Promise<AppendOutcome[]> {
   const streams: string[] = [];
   const kinds: number[] = [];
@@ -80,41 +201,32 @@ export async function runAppendBatch(
       schemaVersions.push(e.schemaVersion);
     });
   });
-  const call = (fast: boolean) =>
-    client.query<BatchRow>({
-      // Named: parsed once per connection (the function's own statements are planned once too).
-      name: `tidings_append_${schema}`,
-      text: `select r_status, r_version, r_position, r_detail from "${schema}".append_batch($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::text[], $6::integer[], $7::integer[], $8::integer[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[], $16::timestamptz, $17::boolean)`,
-      values: [
-        streams,
-        kinds,
-        expected,
-        counts,
-        categories,
-        hashes,
-        apps,
-        ks,
-        ids,
-        types,
-        data,
-        meta,
-        corr,
-        caus,
-        schemaVersions,
-        now,
-        fast,
-      ],
-    });
-  let result;
-  try {
-    // The one-statement fast path only outside a caller's transaction (see append-function.ts).
-    result = await call(autocommit && appends.length === 1);
-  } catch (error) {
-    // The fast path met an id committed while it waited for the stream lock; its failed call
-    // left nothing, and the general path answers exactly (the original result, or a duplicate).
-    if (!(autocommit && appends.length === 1 && (error as { code?: unknown }).code === '23505')) throw error;
-    result = await call(false);
-  }
+  const result = await client.query<BatchRow>({
+    // Named: parsed once per connection (the function's own statements are planned once too).
+    name: statementName('append', schema),
+    // The last argument asks for the function's one-statement fast path (a lone append on a
+    // connection without the plan guard; see append-function.ts).
+    text: `select r_status, r_version, r_position, r_detail from "${schema}".append_batch($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::text[], $6::integer[], $7::integer[], $8::integer[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[], $16::timestamptz, $17::boolean)`,
+    values: [
+      streams,
+      kinds,
+      expected,
+      counts,
+      categories,
+      hashes,
+      apps,
+      ks,
+      ids,
+      types,
+      data,
+      meta,
+      corr,
+      caus,
+      schemaVersions,
+      now,
+      fast,
+    ],
+  });
   if (result.rows.length !== appends.length) {
     throw new TidingsError(
       'STORE_PROTOCOL',

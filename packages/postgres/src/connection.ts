@@ -8,6 +8,14 @@ export interface SessionSettings {
   readonly idleInTransactionTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly synchronousCommit: SynchronousCommit;
+  /**
+   * Only on connections of a pool the store owns: `enable_seqscan = off` and `jit = off` for the
+   * session, so the plans of its prepared statements (made once per connection, possibly while
+   * the tables are tiny) stay index-driven as the tables grow (decision 0304). Never set on a
+   * caller's pool, whose connections run the caller's own queries; `store.transaction` restores
+   * the defaults for the caller's statements with `SET LOCAL`.
+   */
+  readonly planGuard?: boolean;
 }
 
 /** PostgreSQL's `synchronous_commit` levels; `'on'` waits for the WAL flush before acknowledging. */
@@ -68,7 +76,8 @@ export async function checkout(pool: Pool, settings: SessionSettings, target: st
     try {
       await client.query(
         `set lock_timeout = ${settings.lockTimeoutMs}; set idle_in_transaction_session_timeout = ${settings.idleInTransactionTimeoutMs}; ` +
-          `set statement_timeout = ${settings.statementTimeoutMs}; set synchronous_commit = ${settings.synchronousCommit}`,
+          `set statement_timeout = ${settings.statementTimeoutMs}; set synchronous_commit = ${settings.synchronousCommit}` +
+          (settings.planGuard === true ? '; set enable_seqscan = off; set jit = off' : ''),
       );
     } catch (error) {
       client.release(true);

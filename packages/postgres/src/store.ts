@@ -98,7 +98,14 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     target = redactConnectionString(connectionString);
   }
   const ownsPool = options.pool === undefined;
-  const settings: SessionSettings = opts;
+  // The plan guard, and with it the lone-append statement, only on connections the store owns.
+  const settings: SessionSettings = {
+    lockTimeoutMs: opts.lockTimeoutMs,
+    idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs,
+    statementTimeoutMs: opts.statementTimeoutMs,
+    synchronousCommit: opts.synchronousCommit,
+    planGuard: ownsPool,
+  };
   const nextId = uuidv7Generator({ now: () => clock.now() });
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -168,7 +175,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     });
     let bytes = 0;
     for (const e of p.events) bytes += e.data.length + e.metadata.length;
-    return { streamId: p.streamId, expectedVersion: p.expectedVersion, events: p.events, bytes };
+    // Every id generated here: the lone-append statement skips the id look-up (decision 0304).
+    const generatedIds = events.every((e) => e.id === undefined);
+    return { streamId: p.streamId, expectedVersion: p.expectedVersion, events: p.events, bytes, generatedIds };
   };
 
   const writeBatch = async (batch: readonly PreparedAppend[]) => {
@@ -176,7 +185,10 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     for (let attempt = 0; ; attempt++) {
       const client = await checkout(pool, settings, target);
       try {
-        const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()), true);
+        const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()), {
+          autocommit: true,
+          loneStatement: ownsPool,
+        });
         client.release();
         return outcomes;
       } catch (error) {

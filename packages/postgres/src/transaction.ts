@@ -97,7 +97,12 @@ export async function runTransaction<R>(
 
   try {
     try {
-      await client.query('begin');
+      // The caller's statements run with the server's planner defaults, not the store's guard.
+      await client.query(
+        deps.settings.planGuard === true
+          ? 'begin; set local enable_seqscan to default; set local jit to default'
+          : 'begin',
+      );
     } catch (error) {
       broken = isConnectionError(error);
       throw mapPgError(error, 'BEGIN', deps.settings);

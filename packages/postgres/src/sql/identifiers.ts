@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ValidationError } from 'tidings';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -19,4 +20,14 @@ export function assertSchemaName(schema: unknown): asserts schema is string {
 /** Quotes an identifier already checked by {@link assertSchemaName}. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The name of a prepared statement of schema `schema`. PostgreSQL keeps only the first 63 bytes of
+ * a statement name, so a long schema name is replaced by a hash of it: two stores sharing a pool
+ * must never share a name for different statements.
+ */
+export function statementName(kind: string, schema: string): string {
+  const name = `tidings_${kind}_${schema}`;
+  return name.length <= 63 ? name : `tidings_${kind}_${createHash('sha1').update(schema).digest('hex').slice(0, 24)}`;
 }
