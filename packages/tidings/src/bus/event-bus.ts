@@ -509,13 +509,18 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     const name = options.name ?? `${label}#${++this.#counter}`;
     const middleware = [...this.#handleMiddleware, ...(options.middleware ?? [])];
     const call = this.#wrap(name, handler, middleware);
+    // A handler declared with one parameter never reads the context: skip allocating it.
+    // (Zero parameters may mean `arguments` or a rest parameter, so those get one.)
+    const needsCtx = middleware.length > 0 || handler.length !== 1;
     const queue =
       options.queue === undefined
         ? undefined
         : new DeliveryQueue<LazyEnvelope>(
             options.queue === true ? {} : options.queue,
             (e) => e.streamId,
-            (e) => call(e, new DispatchContext(this.hub, 'handle', e, name, sub)),
+            needsCtx
+              ? (e) => call(e, new DispatchContext(this.hub, 'handle', e, name, sub))
+              : (e) => call(e, undefined),
             (error, e) => this.#fail(error, name, e),
             this.clock,
           );
@@ -546,9 +551,6 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       }),
       idle: () => queue?.idle() ?? Promise.resolve(),
     };
-    // A handler declared with one parameter never reads the context: skip allocating it.
-    // (Zero parameters may mean `arguments` or a rest parameter, so those get one.)
-    const needsCtx = middleware.length > 0 || handler.length !== 1;
     const sub: Sub = { name, matches, category, call, needsCtx, queue, once, active: true, handle };
     if (category === undefined) this.#subs = [...this.#subs, sub];
     else this.#categorySubs = [...this.#categorySubs, sub];
