@@ -18,13 +18,14 @@ async function tidingsBus(options) {
  * one event synchronously. Ours receives the envelope; its handler reads `event.data.n` (or also
  * `event.id`, to show what the lazily created id costs).
  */
-export const syncContenders = {
+/**
+ * Our three variants, for a dispatch function (`emit` for the sync cases, `publish` for the
+ * awaited ones): default options; the handler also reading `event.id`; and no JSON check.
+ */
+const tidingsVariants = (dispatchOf) => ({
   tidings: async () => {
     const bus = await tidingsBus();
-    return {
-      subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)),
-      emit: () => bus.emit({ type: TYPE, data: { n: 1 } }),
-    };
+    return { subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)), emit: dispatchOf(bus) };
   },
   'tidings (reads event.id)': async () => {
     const bus = await tidingsBus();
@@ -35,17 +36,18 @@ export const syncContenders = {
           idChars += event.id.length;
           add(event.data.n);
         }),
-      emit: () => bus.emit({ type: TYPE, data: { n: 1 } }),
+      emit: dispatchOf(bus),
       check: () => idChars > 0,
     };
   },
   'tidings (checkSerializable: false)': async () => {
     const bus = await tidingsBus({ checkSerializable: false });
-    return {
-      subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)),
-      emit: () => bus.emit({ type: TYPE, data: { n: 1 } }),
-    };
+    return { subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)), emit: dispatchOf(bus) };
   },
+});
+
+export const syncContenders = {
+  ...tidingsVariants((bus) => () => bus.emit({ type: TYPE, data: { n: 1 } })),
   'node:events': async () => {
     const { EventEmitter } = await import('node:events');
     const ee = new EventEmitter();
@@ -76,33 +78,7 @@ export const syncContenders = {
 
 /** Awaited contenders: `emit()` returns a promise that settles once every subscriber has run. */
 export const awaitedContenders = {
-  tidings: async () => {
-    const bus = await tidingsBus();
-    return {
-      subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)),
-      emit: () => bus.publish({ type: TYPE, data: { n: 1 } }),
-    };
-  },
-  'tidings (reads event.id)': async () => {
-    const bus = await tidingsBus();
-    let idChars = 0;
-    return {
-      subscribe: (add) =>
-        bus.subscribe(TYPE, (event) => {
-          idChars += event.id.length;
-          add(event.data.n);
-        }),
-      emit: () => bus.publish({ type: TYPE, data: { n: 1 } }),
-      check: () => idChars > 0,
-    };
-  },
-  'tidings (checkSerializable: false)': async () => {
-    const bus = await tidingsBus({ checkSerializable: false });
-    return {
-      subscribe: (add) => bus.subscribe(TYPE, (event) => add(event.data.n)),
-      emit: () => bus.publish({ type: TYPE, data: { n: 1 } }),
-    };
-  },
+  ...tidingsVariants((bus) => () => bus.publish({ type: TYPE, data: { n: 1 } })),
   emittery: async () => {
     const { default: Emittery } = await import('emittery');
     const emitter = new Emittery();
