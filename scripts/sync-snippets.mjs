@@ -1,23 +1,8 @@
-// Rewrites every README block announced as `<!-- snippet: path#region -->` from the code it names,
-// so docs stay what the examples compile and test. `examples/shop/src/docs-snippets.test.ts` fails
-// when they drift; `npm run docs:sync` fixes them.
+// `npm run docs:sync`: rewrites the README's snippet blocks from the code they name (scripts/snippets.mjs).
 import { readFileSync, writeFileSync } from 'node:fs';
-
-const region = (source, name) => {
-  if (name === undefined) return source;
-  const lines = source.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  if (start < 0 || end < start) throw new Error(`region '${name}' not found`);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n') + '\n';
-};
+import { syncSnippets } from './snippets.mjs';
 
 const readme = readFileSync('README.md', 'utf8');
-const synced = readme.replace(
-  /(<!-- snippet: ([^#\s]+)(?:#(\S+))? -->\n```ts\n)[\s\S]*?```/g,
-  (_all, head, path, name) => `${head}${region(readFileSync(path, 'utf8'), name)}\`\`\``,
-);
+const synced = syncSnippets(readme, (path) => readFileSync(path, 'utf8'));
 if (synced !== readme) writeFileSync('README.md', synced);
 console.log(synced === readme ? 'README snippets already in sync' : 'README snippets updated');
