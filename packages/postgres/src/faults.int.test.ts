@@ -133,8 +133,14 @@ describe.skipIf(!available)('postgres event store faults', () => {
       expect(busy).toBeInstanceOf(StoreBusyError);
       expect(waited).toBeGreaterThanOrEqual(700);
       expect(waited).toBeLessThan(800 + 2000);
-      // idle_in_transaction_session_timeout ends the holder; its work is rolled back.
-      await new Promise((r) => setTimeout(r, 3500));
+      // idle_in_transaction_session_timeout ends the holder; its work is rolled back. Wait for the
+      // server to end that session (bounded poll of pg_stat_activity), not for a fixed time.
+      const idleHolder = () =>
+        sql(`select 1 from pg_stat_activity where state like 'idle in transaction%' and query like $1`, [
+          `%"${holder.schema}".%`,
+        ]);
+      for (let i = 0; i < 200 && (await idleHolder()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await idleHolder()).toHaveLength(0);
       release();
       const outcome = await holding;
       expect(outcome).toBeInstanceOf(TidingsError);
