@@ -6,6 +6,7 @@ const src = (path: string): string => fileURLToPath(new URL(path, import.meta.ur
 // Workspace packages resolve to their sources, so tests never run against a stale build.
 const alias = {
   'tidings/testing': src('./packages/tidings/src/testing/index.ts'),
+  'tidings/store-kit': src('./packages/tidings/src/store-kit/index.ts'),
   tidings: src('./packages/tidings/src/index.ts'),
   '@tidings/sqlite': src('./packages/sqlite/src/index.ts'),
   '@tidings/postgres': src('./packages/postgres/src/index.ts'),

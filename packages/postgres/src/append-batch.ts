@@ -1,6 +1,8 @@
 import type { PoolClient } from 'pg';
-import { categoryOf, ConcurrencyError, resolveIdempotentAppend, StreamDeletedError, TidingsError } from 'tidings';
-import type { AppendResult, ExpectedVersion, PreparedEvent, StoredEventRef } from 'tidings';
+import { categoryOf, ConcurrencyError, StreamDeletedError, TidingsError } from 'tidings';
+import { resolveIdempotentAppend } from 'tidings/store-kit';
+import type { AppendResult, ExpectedVersion } from 'tidings';
+import type { PreparedEvent, StoredEventRef } from 'tidings/store-kit';
 import { loneAppendSql } from './sql/lone-append.js';
 import { statementName } from './sql/identifiers.js';
 import { streamHash } from './stream-hash.js';

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { DuplicateEventError, prepareAppend, uuidv7, uuidv7Generator } from 'tidings';
+import { DuplicateEventError, uuidv7, uuidv7Generator } from 'tidings';
+import { prepareAppend } from 'tidings/store-kit';
 import type { AppendOptions, EventToAppend } from 'tidings';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAppendBatch, runLoneAppend } from './append-batch.js';

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { DEFAULT_MAX_EVENT_BYTES, systemClock, ValidationError } from 'tidings';
+import { systemClock, ValidationError } from 'tidings';
+import { DEFAULT_MAX_EVENT_BYTES } from 'tidings/store-kit';
 import type { Clock, DataCodec, Upcast } from 'tidings';
 import type { SynchronousCommit } from './connection.js';
 import { assertSchemaName } from './sql/identifiers.js';

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { StoreClosedError, TidingsError, UnknownOutcomeError, uuidv7Generator, ValidationError } from 'tidings';
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
@@ -6,12 +7,7 @@ import {
   assertTruncateVersion,
   prepareAppend,
   resolveDeleteOptions,
-  StoreClosedError,
-  TidingsError,
-  UnknownOutcomeError,
-  uuidv7Generator,
-  ValidationError,
-} from 'tidings';
+} from 'tidings/store-kit';
 import type {
   AppendOptions,
   EventStore,

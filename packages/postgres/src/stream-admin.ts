@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import { assertStreamId, ConcurrencyError, encodeStreamMetadata, StreamDeletedError, versionMatches } from 'tidings';
+import { ConcurrencyError, StreamDeletedError } from 'tidings';
+import { assertStreamId, encodeStreamMetadata, versionMatches } from 'tidings/store-kit';
 import type { DeleteMode, ExpectedVersion, StreamMetadata } from 'tidings';
 import { fetchStreamRow } from './stream-reads.js';
 

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { assertReadStreamOptions, assertStreamId } from 'tidings';
+import { assertReadStreamOptions, assertStreamId } from 'tidings/store-kit';
 import type { RecordedEvent, ReadStreamOptions, StreamInfo } from 'tidings';
 import { EVENT_COLUMNS, paged, toStreamInfo } from './reads.js';
 import type { EventRow, ReadContext, StreamRow, WithClient } from './reads.js';

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { ConcurrencyError, prepareAppend, uuidv7Generator } from 'tidings';
+import { ConcurrencyError, uuidv7Generator } from 'tidings';
+import { prepareAppend } from 'tidings/store-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';

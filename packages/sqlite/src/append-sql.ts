@@ -1,13 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import {
-  ConcurrencyError,
-  resolveIdempotentAppend,
-  StreamDeletedError,
-  versionMatches,
-  type AppendResult,
-  type ExpectedVersion,
-  type PreparedEvent,
-} from 'tidings';
+import { ConcurrencyError, StreamDeletedError, type AppendResult, type ExpectedVersion } from 'tidings';
+import { resolveIdempotentAppend, versionMatches, type PreparedEvent } from 'tidings/store-kit';
 import { streamHash } from './stream-hash.js';
 
 /** An append validated and encoded by `prepareAppend`, waiting for the write lock. */

@@ -1,9 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
-  assertReadAllOptions,
-  assertReadByTimeOptions,
-  assertReadStreamOptions,
-  assertStreamId,
   type ReadAllFilter,
   type ReadAllOptions,
   type ReadByTimeOptions,
@@ -12,6 +8,12 @@ import {
   type StreamInfo,
   type StreamMetadata,
 } from 'tidings';
+import {
+  assertReadAllOptions,
+  assertReadByTimeOptions,
+  assertReadStreamOptions,
+  assertStreamId,
+} from 'tidings/store-kit';
 import { withBusyRetry, type BusyRetry } from './busy.js';
 import type { ResolvedOptions } from './options.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';

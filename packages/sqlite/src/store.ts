@@ -1,11 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import {
-  assertStreamId,
-  assertTruncateVersion,
-  encodeStreamMetadata,
-  prepareAppend,
-  resolveDeleteOptions,
   StoreClosedError,
   TidingsError,
   uuidv7,
@@ -26,6 +21,13 @@ import {
   type StreamInfo,
   type StreamMetadata,
 } from 'tidings';
+import {
+  assertStreamId,
+  assertTruncateVersion,
+  encodeStreamMetadata,
+  prepareAppend,
+  resolveDeleteOptions,
+} from 'tidings/store-kit';
 import { AppendSql, type PreparedAppend } from './append-sql.js';
 import { withBusyRetry, type BusyRetry } from './busy.js';
 import { HeadWatch } from './head-watch.js';

@@ -2,11 +2,11 @@ import type { Database, Statement } from 'better-sqlite3';
 import {
   ConcurrencyError,
   StreamDeletedError,
-  versionMatches,
   type DeleteMode,
   type ExpectedVersion,
   type StreamMetadata,
 } from 'tidings';
+import { versionMatches } from 'tidings/store-kit';
 
 interface StreamRow {
   readonly version: number;

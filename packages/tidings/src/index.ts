@@ -80,28 +80,6 @@ export {
   IncompatibleStoreError,
   StoreClosedError,
 } from './store/errors.js';
-export {
-  assertStreamId,
-  assertExpectedVersion,
-  prepareAppend,
-  versionMatches,
-  DEFAULT_MAX_EVENT_BYTES,
-  MAX_STREAM_ID_LENGTH,
-} from './store/validation.js';
-export type { PreparedEvent, PrepareOptions } from './store/validation.js';
-export { resolveIdempotentAppend } from './store/idempotency.js';
-export type { StoredEventRef } from './store/idempotency.js';
-export {
-  encodeStreamMetadata,
-  assertTruncateVersion,
-  resolveDeleteOptions,
-  assertReadStreamOptions,
-  assertReadAllOptions,
-  assertReadByTimeOptions,
-  isRetained,
-} from './store/stream-rules.js';
-export type { RetentionState } from './store/stream-rules.js';
-export { assertStorableJson } from './store/storable-text.js';
 export { createInMemoryEventStore } from './store/memory-store.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
 

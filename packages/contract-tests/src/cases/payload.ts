@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_EVENT_BYTES, ValidationError } from 'tidings';
+import { ValidationError } from 'tidings';
+import { DEFAULT_MAX_EVENT_BYTES } from 'tidings/store-kit';
 import { describe, expect } from 'vitest';
 import { collect, contents, ev, rejects } from '../fixtures.js';
 import type { ContractContext } from '../harness.js';
