@@ -44,6 +44,8 @@ import { quoteIdent } from './sql/identifiers.js';
 import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.js';
 import { readStream, streamInfo } from './stream-reads.js';
 import { runTransaction } from './transaction.js';
+import { subscribeToStore } from 'tidings/store-kit';
+import { pendingProcessing } from './processing-pending.js';
 
 /**
  * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
@@ -348,6 +350,11 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       assertOpen();
       return head.subscribe(listener);
     },
+    subscribe(options, handler) {
+      assertOpen();
+      return subscribeToStore(store, options, handler);
+    },
+    processing: pendingProcessing,
 
     async info(): Promise<StoreInfo> {
       assertOpen();

@@ -1,3 +1,4 @@
+import { pendingTxProcessing } from './processing-pending.js';
 import type { PoolClient } from 'pg';
 import { TidingsError, UnknownOutcomeError } from 'tidings';
 import type { AppendOptions, EventReader, EventToAppend, StoreTransaction } from 'tidings';
@@ -93,6 +94,7 @@ export async function runTransaction<R>(
       assertActive();
       callbacks.push(callback);
     },
+    processing: pendingTxProcessing,
   };
 
   try {

@@ -37,6 +37,8 @@ import { Reads } from './reads.js';
 import { StreamAdminSql } from './stream-admin-sql.js';
 import { resolveOptions } from './resolve-options.js';
 import { WriteQueue } from './write-queue.js';
+import { subscribeToStore } from 'tidings/store-kit';
+import { pendingProcessing, pendingTxProcessing } from './processing-pending.js';
 
 /** The SQLite event store: the full `EventStore` contract; `transaction` hands out the better-sqlite3 `Database`. */
 export type SqliteEventStore = EventStore<Db>;
@@ -252,6 +254,7 @@ function createStore(
             if (!open) throw finished('afterCommit');
             callbacks.push(callback);
           },
+          processing: pendingTxProcessing,
         };
         try {
           return await work(tx);
@@ -276,6 +279,11 @@ function createStore(
       guard();
       return head.add(listener);
     },
+    subscribe(options, handler) {
+      guard();
+      return subscribeToStore(store, options, handler);
+    },
+    processing: pendingProcessing,
     info(): Promise<StoreInfo> {
       try {
         guard();
