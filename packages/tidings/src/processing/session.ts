@@ -14,6 +14,13 @@ import { resumeReplay } from './parked-work.js';
 import type { Processor, ProcessorErrorInfo } from './processor-types.js';
 import { ReceivedLog, type Entry } from './received-log.js';
 
+/** Runs `fn` after pending I/O callbacks and microtasks (setImmediate where the platform has it). */
+function nextTurn(fn: () => void): void {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate !== undefined) immediate(fn);
+  else globalThis.setTimeout(fn, 0);
+}
+
 /** What a session needs from its runner. */
 export interface SessionOptions {
   readonly store: EventStore;
@@ -72,6 +79,7 @@ export class Session {
   #subscription: StoreSubscription | undefined;
   #failure: { readonly error: unknown } | undefined;
   #closeStarted = false;
+  #deferred = false;
   #room: (() => void) | undefined;
   #batchTimer: TimerHandle | undefined;
   #resolveEnded!: (end: SessionEnd) => void;
@@ -248,7 +256,7 @@ export class Session {
       this.log.done(entry);
       this.#changed();
     } else {
-      this.#dispatch();
+      this.#soon();
     }
     if (this.log.open < this.#capacity || this.closing) return undefined;
     return new Promise<void>((resolve) => (this.#room = resolve));
@@ -267,6 +275,24 @@ export class Session {
     }
     this.#scheduleFlush();
     this.#o.progress();
+  }
+
+  /**
+   * Dispatches now when a full unit is waiting, otherwise after the current burst of deliveries
+   * (one macrotask): a catch-up page arrives event by event in microtasks, so waiting for the
+   * turn to end lets units fill up instead of starting one per event.
+   */
+  #soon(): void {
+    if (this.log.open >= this.#o.processor.batch.maxEvents * (this.#units.size + 1)) {
+      this.#dispatch();
+      return;
+    }
+    if (this.#deferred) return;
+    this.#deferred = true;
+    nextTurn(() => {
+      this.#deferred = false;
+      this.#dispatch();
+    });
   }
 
   #dispatch(): void {
@@ -330,7 +356,7 @@ export class Session {
       .finally(() => {
         this.#units.delete(run);
         for (const s of streams) this.#busy.delete(s);
-        this.#dispatch();
+        this.#soon();
         this.#changed();
       });
     this.#units.add(run);
