@@ -1,36 +1,16 @@
-import { eventStoreContract, type ReadModelHarness } from '@tidings/contract-tests';
-import type { Database } from 'better-sqlite3';
+import { eventStoreContract } from '@tidings/contract-tests';
 import { tempDir } from './__fixtures__/temp-db.js';
 import { sqliteEventStore } from './index.js';
+import { sqliteReadModel } from './test-support/read-model.js';
 
 // Every test gets its own file in one temp directory, removed after the suite.
 const tmp = tempDir('tidings-contract-');
 let files = 0;
 
-const TABLE = 'CREATE TABLE IF NOT EXISTS read_model (k TEXT PRIMARY KEY, v INTEGER NOT NULL)';
-
-/** The application's own table in the store's file, written through `tx.connection`. */
-export const sqliteReadModel: ReadModelHarness = {
-  write(_store, tx, key, value) {
-    const db = tx.connection as Database;
-    db.exec(TABLE);
-    db.prepare('INSERT INTO read_model (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run(
-      key,
-      value,
-    );
-    return Promise.resolve();
-  },
-  read: (store, key) =>
-    store.transaction((tx) => {
-      const db = tx.connection as Database;
-      db.exec(TABLE);
-      return Promise.resolve(db.prepare('SELECT v FROM read_model WHERE k = ?').pluck().get(key) as number | undefined);
-    }),
-};
-
 eventStoreContract('sqlite', {
   create: (options) => sqliteEventStore(tmp.path(`store-${++files}.db`), options ?? {}),
   dispose: () => Promise.resolve(tmp.remove()),
   readModel: sqliteReadModel,
+  // Leases follow the store's clock option (one file, one host).
   leaseClock: 'clock-option',
 });
