@@ -44,6 +44,9 @@ import { quoteIdent } from './sql/identifiers.js';
 import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.js';
 import { readStream, streamInfo } from './stream-reads.js';
 import { runTransaction } from './transaction.js';
+import { subscribeToStore } from 'tidings/store-kit';
+import { ProcessingSql } from './processing-sql.js';
+import { postgresProcessingStore } from './processing-store.js';
 
 /**
  * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
@@ -107,6 +110,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   let closing: Promise<void> | undefined;
   let identity: Promise<StoreIdentity> | undefined;
 
+  // Tagged with the store's identity once `ready()` read it; every processing call awaits `ready()` first.
+  const processingSql = new ProcessingSql(s);
+
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError('PostgreSQL');
   };
@@ -116,7 +122,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       const client = await checkout(pool, settings, target);
       try {
         if (opts.migrate) await migrateSchema(client, schema);
-        return await checkSchema(client, schema);
+        const found = await checkSchema(client, schema);
+        processingSql.storeId = found.storeId;
+        return found;
       } finally {
         client.release();
       }
@@ -336,6 +344,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         now: () => new Date(clock.now()),
         committed: (position) => head.moved(position),
         onError: opts.onError,
+        processing: processingSql,
       });
     },
 
@@ -348,6 +357,11 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       assertOpen();
       return head.subscribe(listener);
     },
+    subscribe(options, handler) {
+      assertOpen();
+      return subscribeToStore(store, options, handler);
+    },
+    processing: postgresProcessingStore({ assertOpen, withClient, inTransaction: adminTransaction }, processingSql),
 
     async info(): Promise<StoreInfo> {
       assertOpen();

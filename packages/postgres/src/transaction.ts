@@ -5,6 +5,8 @@ import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';
 import { isConnectionError, mapPgError, neverSent } from './connection.js';
 import type { SessionSettings } from './connection.js';
+import type { ProcessingSql } from './processing-sql.js';
+import { postgresTransactionProcessing } from './processing-store.js';
 import type { ReadContext, WithClient } from './reads.js';
 import { readStream, streamInfo } from './stream-reads.js';
 
@@ -22,6 +24,7 @@ export interface TransactionDeps {
   readonly now: () => Date;
   readonly committed: (position: bigint) => void;
   readonly onError: (error: unknown, context: string) => void;
+  readonly processing: ProcessingSql;
 }
 
 /**
@@ -93,6 +96,7 @@ export async function runTransaction<R>(
       assertActive();
       callbacks.push(callback);
     },
+    processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, assertActive),
   };
 
   try {

@@ -71,6 +71,7 @@ export { createTidings } from './app/create-tidings.js';
 export type { Tidings, TidingsOptions } from './app/create-tidings.js';
 
 export type * from './store/types.js';
+export type * from './store/processing-types.js';
 export {
   ConcurrencyError,
   DuplicateEventError,
@@ -79,6 +80,7 @@ export {
   StoreBusyError,
   IncompatibleStoreError,
   StoreClosedError,
+  LeaseLostError,
 } from './store/errors.js';
 export { createInMemoryEventStore } from './store/memory-store.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';

@@ -1,4 +1,4 @@
-import { TidingsError } from '../errors.js';
+import { TidingsError, ValidationError } from '../errors.js';
 
 // Construction-time checks shared by every reliability piece. A bad setting is refused with a
 // TidingsError coded INVALID_OPTION that names the component, the option, the value it got and
@@ -7,6 +7,8 @@ import { TidingsError } from '../errors.js';
 function describeValue(value: unknown): string {
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return `${value}n`;
   return value === undefined ? 'undefined' : typeof value;
 }
 
@@ -55,4 +57,29 @@ export function ratioOption(component: string, option: string, value: number): n
 /** A function, when given. */
 export function functionOption(component: string, option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(component, option, value, 'a function');
+}
+
+/**
+ * Refuses anything but a plain object (or `undefined`) with only `allowed` keys, so a misspelt
+ * option (`expectedversion`) or a value where the options object goes fails loudly instead of
+ * being ignored. Throws `ValidationError` coded `INVALID_OPTIONS` / `UNKNOWN_OPTION`.
+ */
+export function assertKnownKeys(component: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(
+      `${component}: options must be an object with keys ${allowed.map((k) => `'${k}'`).join(', ')}, got ${describeValue(options)}.`,
+      [{ path: [], message: 'not an options object' }],
+      { code: 'INVALID_OPTIONS' },
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new ValidationError(
+        `${component}: unknown option '${key}'. Accepted options: ${allowed.map((k) => `'${k}'`).join(', ')}.`,
+        [{ path: [key], message: 'unknown option' }],
+        { code: 'UNKNOWN_OPTION' },
+      );
+    }
+  }
 }

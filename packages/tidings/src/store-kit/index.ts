@@ -23,3 +23,24 @@ export {
 } from '../store/stream-rules.js';
 export type { RetentionState } from '../store/stream-rules.js';
 export { assertStorableJson } from '../store/storable-text.js';
+export { subscribeToStore } from '../store/subscription.js';
+export type { SubscribableStore } from '../store/subscription.js';
+export {
+  assertProcessorName,
+  assertPartition,
+  assertCheckpointWrite,
+  assertLeaseRequest,
+  assertLeaseTtl,
+  assertLease,
+  assertParkRequest,
+  assertParkedFilter,
+  assertInboxClaim,
+  assertParkedId,
+  assertUnpark,
+  DEFAULT_PARKED_LIMIT,
+  MAX_PARKED_LIMIT,
+  MAX_PARTITION,
+  MAX_PROCESSOR_NAME_LENGTH,
+  MAX_LEASE_TTL_MS,
+} from '../store/processing-validation.js';
+export { assertKnownKeys } from '../reliability/options.js';

@@ -82,3 +82,26 @@ export class StoreClosedError extends TidingsError {
     super('STORE_CLOSED', `The ${kind} event store is closed. Open a new one to continue.`);
   }
 }
+
+/**
+ * A write fenced by a lease epoch was refused: another holder took the processor (partition)
+ * over. Nothing was written; the process that got it must stop processing that partition.
+ */
+export class LeaseLostError extends TidingsError {
+  readonly processor: string;
+  readonly partition: number;
+  readonly epoch: bigint;
+  readonly currentEpoch: bigint | undefined;
+  constructor(processor: string, partition: number, epoch: bigint, currentEpoch: bigint | undefined) {
+    super(
+      'LEASE_LOST',
+      `Processor '${processor}' (partition ${partition}): lease epoch ${epoch} is no longer current (${
+        currentEpoch === undefined ? 'the lease was released' : `now ${currentEpoch}`
+      }). Another process took it over, so this write was refused and nothing was written; stop processing here.`,
+    );
+    this.processor = processor;
+    this.partition = partition;
+    this.epoch = epoch;
+    this.currentEpoch = currentEpoch;
+  }
+}

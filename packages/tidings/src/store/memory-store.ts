@@ -14,6 +14,17 @@ import {
   type StoredEvent,
 } from './memory-state.js';
 import { WriteLock } from './write-lock.js';
+import { MemoryProcessingState } from './memory-processing.js';
+import type {
+  Lease,
+  LeaseRequest,
+  ParkedFilter,
+  ProcessingStore,
+  StoreSubscription,
+  StoreSubscriptionHandler,
+  StoreSubscriptionOptions,
+} from './processing-types.js';
+import { subscribeToStore } from './subscription.js';
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
@@ -41,6 +52,7 @@ import type {
   StreamMetadata,
   Upcast,
 } from './types.js';
+import type { TransactionProcessing } from './processing-types.js';
 import { assertStreamId, prepareAppend, versionMatches } from './validation.js';
 
 /** Options of {@link createInMemoryEventStore}. */
@@ -67,6 +79,21 @@ const PAGE = 256;
 /** Runs `fn` and returns its result as a promise, turning a throw into a rejection. */
 const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
 
+/** `tx.processing` refusing calls once the transaction finished, like the rest of `tx`. */
+function finishedGuard(target: TransactionProcessing, active: (what: string) => void): TransactionProcessing {
+  const guard =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      settle(() => active(`processing.${name}`)).then(() => fn(...args));
+  return {
+    getCheckpoint: guard('getCheckpoint', target.getCheckpoint.bind(target)),
+    saveCheckpoint: guard('saveCheckpoint', target.saveCheckpoint.bind(target)),
+    claimInbox: guard('claimInbox', target.claimInbox.bind(target)),
+    park: guard('park', target.park.bind(target)),
+    unpark: guard('unpark', target.unpark.bind(target)),
+  };
+}
+
 /**
  * Creates an event store that lives in this process's memory. It keeps the same contract as the
  * SQLite and PostgreSQL stores, including the awkward parts: data and metadata round-trip through
@@ -89,6 +116,8 @@ class MemoryEventStore implements InMemoryEventStore {
   private readonly clock: Clock;
   private readonly nextId: IdGenerator;
   private readonly storeId: string;
+  private readonly processingState: MemoryProcessingState;
+  readonly processing: ProcessingStore;
   private closed = false;
   private notifyQueued = false;
 
@@ -96,6 +125,35 @@ class MemoryEventStore implements InMemoryEventStore {
     this.clock = options.clock ?? systemClock;
     this.nextId = options.nextId ?? uuidv7Generator({ now: () => this.clock.now() });
     this.storeId = uuidv7Generator()();
+    const ids = uuidv7Generator({ now: () => this.clock.now() });
+    this.processingState = new MemoryProcessingState(this.storeId, () => this.clock.now(), ids);
+    this.processing = this.processingStore();
+  }
+
+  subscribe(options?: StoreSubscriptionOptions, handler?: StoreSubscriptionHandler): StoreSubscription {
+    this.assertOpen();
+    return subscribeToStore(this, options, handler);
+  }
+
+  /** Reads see committed state; lease changes take the write lock, so they order with fenced transactions. */
+  private processingStore(): ProcessingStore {
+    const p = this.processingState;
+    const read = <T>(fn: () => T): Promise<T> =>
+      settle(() => {
+        this.assertOpen();
+        return fn();
+      });
+    return {
+      getCheckpoint: (processor: string, partition?: number) => read(() => p.getCheckpoint(processor, partition)),
+      listCheckpoints: () => read(() => p.listCheckpoints()),
+      deleteCheckpoints: (processor: string) => this.write(() => p.deleteCheckpoints(processor)),
+      acquireLease: (request: LeaseRequest) => this.write(() => p.acquireLease(request)),
+      renewLease: (lease: Lease, ttlMs: number) => this.write(() => p.renewLease(lease, ttlMs)),
+      releaseLease: (lease: Lease) => this.write(() => p.releaseLease(lease)),
+      getLease: (processor: string, partition?: number) => read(() => p.getLease(processor, partition)),
+      listParked: (filter?: ParkedFilter) => read(() => p.listParked(filter)),
+      getParked: (id: string) => read(() => p.getParked(id)),
+    };
   }
 
   async append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult> {
@@ -120,6 +178,7 @@ class MemoryEventStore implements InMemoryEventStore {
     const callbacks: (() => void)[] = [];
     const result = await this.write(async () => {
       const draft = new Draft(this.state, () => this.clock.now());
+      const processing = this.processingState.draft();
       let open = true;
       const active = (what: string): void => {
         if (!open) {
@@ -148,10 +207,12 @@ class MemoryEventStore implements InMemoryEventStore {
           active('afterCommit');
           callbacks.push(callback);
         },
+        processing: finishedGuard(processing, active),
       };
       try {
         const value = await work(tx);
         this.committed(draft.commit());
+        processing.commit();
         return value;
       } finally {
         open = false;

@@ -1,5 +1,12 @@
 import type { Envelope, Message } from '../messages/message.js';
 import type { Metadata } from '../messages/metadata.js';
+import type {
+  ProcessingStore,
+  StoreSubscription,
+  StoreSubscriptionHandler,
+  StoreSubscriptionOptions,
+  TransactionProcessing,
+} from './processing-types.js';
 
 /**
  * The version a stream must be at for an append to proceed.
@@ -163,6 +170,8 @@ export interface StoreTransaction<Connection = unknown> extends EventReader {
   readonly connection: Connection;
   /** Runs after a successful commit, in order. Errors are reported, not thrown. */
   afterCommit(callback: () => void): void;
+  /** Checkpoints, inbox and parked events, written in this transaction. */
+  readonly processing: TransactionProcessing;
 }
 
 /**
@@ -241,6 +250,16 @@ export interface EventStore<Connection = unknown> extends EventReader, AsyncDisp
    * Listener errors are reported, never thrown into the writer.
    */
   onHeadMoved(listener: HeadListener): Disposable;
+
+  /**
+   * Subscribes to the store: catch-up in pages, then live, in one loop with no gap and no
+   * duplicate. Iterate the result, or pass `handler` (awaited per event; `done` settles when the
+   * loop ends). Bad options throw at once; a bad start (a foreign checkpoint, a position beyond
+   * the head) fails the first `next()` / `done`.
+   */
+  subscribe(options?: StoreSubscriptionOptions, handler?: StoreSubscriptionHandler): StoreSubscription;
+  /** Checkpoints, leases and parked events of processors, kept in the store. */
+  readonly processing: ProcessingStore;
 
   info(): Promise<StoreInfo>;
   close(): Promise<void>;
