@@ -37,6 +37,10 @@ export interface SessionOptions {
   /** Something moved (an event done, a checkpoint written): wakes `catchUp` waiters. */
   readonly progress: () => void;
   readonly counters: { handled: number; parked: number };
+  /** Whether the lease certainly still holds by the local clock (see `LeaseKeeper.fresh`). */
+  readonly leaseFresh: () => boolean;
+  /** Renews the lease now; resolves true when it is still held. */
+  readonly confirmLease: () => Promise<boolean>;
 }
 
 /** How a session ended: cleanly after `stop()`, or with the error that ended it. */
@@ -80,6 +84,7 @@ export class Session {
   #failure: { readonly error: unknown } | undefined;
   #closeStarted = false;
   #deferred = false;
+  #confirming = false;
   #room: (() => void) | undefined;
   #batchTimer: TimerHandle | undefined;
   #resolveEnded!: (end: SessionEnd) => void;
@@ -296,6 +301,17 @@ export class Session {
   }
 
   #dispatch(): void {
+    if (!this.closing && !this.#o.leaseFresh()) {
+      // Paused past the lease (GC, SIGSTOP, a stalled loop): start nothing until a renewal says it is ours.
+      if (!this.#confirming) {
+        this.#confirming = true;
+        void this.#o.confirmLease().then((held) => {
+          this.#confirming = false;
+          if (held) this.#soon();
+        });
+      }
+      return;
+    }
     while (!this.closing && this.#units.size < this.#maxUnits) {
       const unit = this.#formUnit();
       if (unit === undefined) return;
@@ -356,8 +372,9 @@ export class Session {
       .finally(() => {
         this.#units.delete(run);
         for (const s of streams) this.#busy.delete(s);
-        this.#soon();
+        // The checkpoint first: a holder resuming from a pause writes (and is fenced) before it renews.
         this.#changed();
+        this.#soon();
       });
     this.#units.add(run);
   }
