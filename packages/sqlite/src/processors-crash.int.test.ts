@@ -95,13 +95,15 @@ describe('durable processors under SIGKILL (SQLite)', () => {
     expect(errors).toEqual([]);
     // Restart: the same owner takes its lease back at once (the killed process was it).
     await using store = await sqliteEventStore(path);
+    // #region restart
     const runner = createProcessorRunner(store, {
       processors: crashProcessors(store, variant, effects),
-      owner: CRASH_OWNER,
+      owner: CRASH_OWNER, // unique per process; default: a random id
     });
-    await runner.start();
+    await runner.start(); // takes each lease (or waits in standby), resumes after the checkpoints
     await runner.catchUp({ timeoutMs: 30_000 });
-    await runner.stop();
+    await runner.stop(); // in-flight handlers finish, checkpoints are written, leases released
+    // #endregion restart
     return await check(store, effects);
   }
 

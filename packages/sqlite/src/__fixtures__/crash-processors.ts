@@ -18,7 +18,6 @@ import {
 export type CrashVariant = 'correct' | 'broken-projection' | 'broken-ledger';
 
 export const CRASH_OWNER = 'crash-worker';
-const common = { concurrency: 3, batch: { maxEvents: 10 }, filter: { categories: ['acct'] } } as const;
 
 const amountOf = (event: RecordedEvent): number => (event.data as { amount: number }).amount;
 
@@ -43,37 +42,50 @@ export function crashProcessors(
   variant: CrashVariant,
   effectsFile: string,
 ): Processor<Database>[] {
-  const balance =
-    variant === 'broken-projection'
-      ? defineProcessor({
-          name: 'balance',
-          ...common,
-          handle: (event) => store.transaction((tx) => Promise.resolve(addToBalance(tx.connection, event))),
-        })
-      : defineProcessor({
-          name: 'balance',
-          ...common,
-          effects: 'transactional',
-          handle: (event, { tx }: TransactionalProcessorContext<Database>) => addToBalance(tx.connection, event),
-        });
-  const ledger =
-    variant === 'broken-ledger'
-      ? defineProcessor({
-          name: 'ledger',
-          ...common,
-          handle: (event) => store.transaction((tx) => Promise.resolve(addToLedger(tx.connection, event))),
-        })
-      : defineProcessor({
-          name: 'ledger',
-          ...common,
-          effects: 'inbox',
-          handle: (event, { tx }: TransactionalProcessorContext<Database>) => addToLedger(tx.connection, event),
-        });
+  // #region processors
+  // A projection in the same database: its rows and the checkpoint commit in one transaction.
+  const balance = defineProcessor({
+    name: 'balance',
+    events: ['acct.credited'],
+    effects: 'transactional',
+    concurrency: 3,
+    batch: { maxEvents: 10 },
+    handle: (event, { tx }: TransactionalProcessorContext<Database>) => addToBalance(tx.connection, event),
+  });
+  // A row per event in the same database, guarded by the inbox: a redelivered event is skipped.
+  const ledger = defineProcessor({
+    name: 'ledger',
+    events: ['acct.credited'],
+    effects: 'inbox',
+    concurrency: 3,
+    batch: { maxEvents: 10 },
+    handle: (event, { tx }: TransactionalProcessorContext<Database>) => addToLedger(tx.connection, event),
+  });
+  // Anything else is at least once: the event id is the idempotency key the receiver dedupes on.
   const notify = defineProcessor({
     name: 'notify',
-    ...common,
-    // The event id is the idempotency key a receiver would dedupe on.
+    events: ['acct.credited'],
+    concurrency: 3,
+    batch: { maxEvents: 10 },
     handle: (event) => appendFileSync(effectsFile, `${event.id}\n`),
   });
+  // #endregion processors
+  if (variant === 'broken-projection') return [ownTransaction(store, 'balance', addToBalance), ledger, notify];
+  if (variant === 'broken-ledger') return [balance, ownTransaction(store, 'ledger', addToLedger), notify];
   return [balance, ledger, notify] as Processor<Database>[];
+}
+
+/** Negative control: the same effect in a transaction of its own (no checkpoint, no inbox claim in it). */
+function ownTransaction(
+  store: EventStore<Database>,
+  name: string,
+  effect: (db: Database, event: RecordedEvent) => void,
+): Processor<Database> {
+  return defineProcessor({
+    name,
+    events: ['acct.credited'],
+    concurrency: 3,
+    batch: { maxEvents: 10 },
+    handle: (event) => store.transaction((tx) => Promise.resolve(effect(tx.connection, event))),
+  });
 }
