@@ -77,7 +77,14 @@ export function withinBound<T>(client: Client, run: () => Promise<T>, bound: Rou
         ),
       );
     }, bound.ms);
-    run().then(
+    let started: Promise<T>;
+    try {
+      started = run();
+    } catch (error) {
+      fail(error as Error); // the driver refused the call outright (a null query): nothing was sent
+      return;
+    }
+    started.then(
       (value) => {
         clearTimeout(timer);
         pending.delete(fail);
@@ -100,31 +107,41 @@ function describeQuery(query: unknown): string {
   return head === '' ? 'A query' : `The query "${head}${text.length > 60 ? '…' : ''}"`;
 }
 
+// The bound of each connection while the store holds it; absent, its queries run unbounded.
+const activeBound = new WeakMap<object, RoundTripBound>();
+const installed = new WeakSet<object>();
+
 /**
  * Bounds every promise-returning `client.query(...)` while the store holds the connection
- * (including the caller's own statements on `tx.connection`). Streaming submittables (cursors)
- * and callback calls are passed through unbounded. Returns the function that removes the bound.
+ * (including the caller's own statements on `tx.connection`); streaming submittables (cursors)
+ * and callback calls pass through unbounded. The wrapper is installed once per connection (so
+ * the driver's client keeps one shape) and does nothing while the store does not hold it, so a
+ * connection of the caller's pool behaves as before once released. Returns the function that
+ * lifts the bound.
  */
 export function boundQueries(client: PoolClient, bound: RoundTripBound): () => void {
-  const own = Object.getOwnPropertyDescriptor(client, 'query');
-  // Called with Reflect.apply on the client below, so `this` is right.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const original = client.query as (...args: unknown[]) => unknown;
-  const bounded = (...args: unknown[]): unknown => {
-    const first = args[0];
-    const submittable =
-      typeof first === 'object' && first !== null && typeof (first as { submit?: unknown }).submit === 'function';
-    if (submittable || typeof args[args.length - 1] === 'function') return Reflect.apply(original, client, args);
-    return withinBound(
-      client,
-      () => Reflect.apply(original, client, args) as Promise<unknown>,
-      bound,
-      describeQuery(first),
-    );
-  };
-  Object.defineProperty(client, 'query', { value: bounded, configurable: true, writable: true });
-  return () => {
-    if (own === undefined) delete (client as { query?: unknown }).query;
-    else Object.defineProperty(client, 'query', own);
-  };
+  if (!installed.has(client)) {
+    installed.add(client);
+    // Called with Reflect.apply on the client below, so `this` is right.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = client.query as (...args: unknown[]) => unknown;
+    const query = (...args: unknown[]): unknown => {
+      const active = activeBound.get(client);
+      const first = args[0];
+      const submittable =
+        typeof first === 'object' && first !== null && typeof (first as { submit?: unknown }).submit === 'function';
+      if (active === undefined || submittable || typeof args[args.length - 1] === 'function') {
+        return Reflect.apply(original, client, args);
+      }
+      return withinBound(
+        client,
+        () => Reflect.apply(original, client, args) as Promise<unknown>,
+        active,
+        describeQuery(first),
+      );
+    };
+    Object.defineProperty(client, 'query', { value: query, configurable: true, writable: true });
+  }
+  activeBound.set(client, bound);
+  return () => activeBound.delete(client);
 }
