@@ -83,6 +83,33 @@ export {
   LeaseLostError,
 } from './store/errors.js';
 export { createInMemoryEventStore } from './store/memory-store.js';
+
+// processing
+export { defineProcessor } from './processing/define-processor.js';
+export { createProcessorRunner } from './processing/runner.js';
+export { UnknownProcessorError, UnknownParkedEventError, ProcessorNotRunningError } from './processing/errors.js';
+export type {
+  EffectMode,
+  FailurePolicy,
+  EventSelector,
+  SelectedEvent,
+  ProcessorContext,
+  TransactionalProcessorContext,
+  ProcessorContextFor,
+  ProcessorRetryPolicy,
+  ProcessorBatchOptions,
+  ProcessorSpec,
+  Processor,
+  ProcessorErrorInfo,
+  ProcessorRunnerOptions,
+  ProcessorState,
+  ProcessorStatus,
+  RunnerWaitOptions,
+  CatchUpOptions,
+  ParkedResolution,
+  ParkedEventOperations,
+  ProcessorRunner,
+} from './processing/processor-types.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
 
 // reliability
