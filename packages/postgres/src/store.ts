@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { StoreClosedError, TidingsError, UnknownOutcomeError, uuidv7Generator, ValidationError } from 'tidings';
 import {
   assertReadAllOptions,
@@ -33,7 +33,8 @@ import {
 } from './connection.js';
 import type { SessionSettings } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
-import { HeadSignal } from './head-signal.js';
+import { HeadAnnouncer } from './head-announce.js';
+import { headProbe } from './head-probe.js';
 import { checkSchema, migrateSchema } from './migrate.js';
 import type { MigrationResult, StoreIdentity } from './migrate.js';
 import { resolveOptions } from './options.js';
@@ -44,8 +45,11 @@ import { quoteIdent } from './sql/identifiers.js';
 import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.js';
 import { readStream, streamInfo } from './stream-reads.js';
 import { runTransaction } from './transaction.js';
-import { subscribeToStore } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore } from 'tidings/store-kit';
 import { pendingProcessing } from './processing-pending.js';
+
+/** Bound on connecting the LISTEN connection, its LISTEN, and its close. */
+const LISTEN_TIMEOUT_MS = 10_000;
 
 /**
  * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
@@ -80,9 +84,12 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const s = quoteIdent(schema);
   let pool: Pool;
   let target: string;
+  // Where the LISTEN connection goes: the same server and credentials as the pool.
+  let listenConfig: ClientConfig;
   if (options.pool !== undefined) {
     pool = options.pool;
     target = describePool(pool);
+    listenConfig = pool.options;
   } else {
     const connectionString = options.connectionString;
     if (typeof connectionString !== 'string' || connectionString === '') {
@@ -94,6 +101,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     }
     pool = createPool(connectionString, opts.poolSize);
     target = redactConnectionString(connectionString);
+    listenConfig = { connectionString };
   }
   const ownsPool = options.pool === undefined;
   // The plan guard, and with it the lone-append statement, only on connections the store owns.
@@ -152,14 +160,22 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     now: () => clock.now(),
   };
 
-  const head = new HeadSignal(
-    async () =>
-      withClient(async (c) =>
-        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
-      ),
-    opts.headPollMs,
-    opts.onError,
-  );
+  const readHead = (): Promise<bigint> =>
+    withClient(async (c) =>
+      BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
+    );
+  // Wake-ups (decision 0600): local commits at once, other processes' through LISTEN on a dedicated
+  // connection, the head row polled every headPollMs while that connection is down.
+  const head = new HeadNotifier(headProbe(readHead, { config: listenConfig, schema, timeoutMs: LISTEN_TIMEOUT_MS }), {
+    pollIntervalMs: opts.headPollMs,
+    onError: opts.onError,
+    channelTimeoutMs: LISTEN_TIMEOUT_MS,
+  });
+  const announcer = new HeadAnnouncer(schema, () => checkout(pool, settings, target), opts.onError);
+  const committed = (position: bigint): void => {
+    head.moved(position);
+    announcer.announce(position);
+  };
 
   const prepare = (
     streamId: string,
@@ -222,7 +238,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         }
         return mapPgError(error, `The append to '${append.streamId}'`, settings);
       },
-      committed: (position) => head.moved(position),
+      committed,
     },
     opts,
   );
@@ -336,19 +352,15 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         target,
         prepare,
         now: () => new Date(clock.now()),
-        committed: (position) => head.moved(position),
+        committed,
         onError: opts.onError,
       });
     },
 
-    async headPosition() {
-      return withClient(async (c) =>
-        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
-      );
-    },
+    headPosition: readHead,
     onHeadMoved(listener) {
       assertOpen();
-      return head.subscribe(listener);
+      return head.add(listener);
     },
     subscribe(options, handler) {
       assertOpen();
@@ -369,8 +381,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     close() {
       closing ??= (async () => {
         closed = true;
-        head.stop();
+        await head.close();
         await committer.idle();
+        await announcer.idle();
         if (ownsPool) await pool.end();
       })();
       return closing;

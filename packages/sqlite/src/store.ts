@@ -29,15 +29,15 @@ import {
   resolveDeleteOptions,
 } from 'tidings/store-kit';
 import { AppendSql, type PreparedAppend } from './append-sql.js';
-import { withBusyRetry, type BusyRetry } from './busy.js';
-import { HeadWatch } from './head-watch.js';
+import { isBusy, withBusyRetry, type BusyRetry } from './busy.js';
+import { headProbe } from './head-probe.js';
 import { checkFile, migrate, type MigrationHook } from './migrations.js';
 import type { ResolvedOptions, SqliteEventStoreOptions } from './options.js';
 import { Reads } from './reads.js';
 import { StreamAdminSql } from './stream-admin-sql.js';
 import { resolveOptions } from './resolve-options.js';
 import { WriteQueue } from './write-queue.js';
-import { subscribeToStore } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore } from 'tidings/store-kit';
 import { pendingProcessing, pendingTxProcessing } from './processing-pending.js';
 
 /** The SQLite event store: the full `EventStore` contract; `transaction` hands out the better-sqlite3 `Database`. */
@@ -160,12 +160,16 @@ function createStore(
   const reads = new Reads(reader, o, retry, guard);
   // Inside a transaction reads go through the writer connection, so they see the transaction's own writes.
   const txReads = new Reads(writer, o, retry, guard);
-  const head = new HeadWatch(reader, o.pollIntervalMs, o.onError);
+  const head = new HeadNotifier(headProbe(reader), {
+    pollIntervalMs: o.pollIntervalMs,
+    onError: (error) => o.onError(error),
+    isTransient: isBusy,
+  });
   const queue = new WriteQueue(writer, appendSql, {
     retry,
     maxBatchAppends: o.maxBatchAppends,
     maxBatchBytes: o.maxBatchBytes,
-    committed: () => head.committed(),
+    committed: () => head.check(),
   });
   const encode = o.codec === undefined ? undefined : o.codec.encode.bind(o.codec);
 
@@ -296,7 +300,7 @@ function createStore(
       closing ??= (async () => {
         closed = true;
         await queue.idle();
-        head.close();
+        await head.close();
         reader.close();
         if (owned) writer.close();
       })();
