@@ -10,6 +10,7 @@ import { lifecycleCases } from './cases/lifecycle.js';
 import { payloadCases } from './cases/payload.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
+import { subscriptionCases } from './cases/subscriptions.js';
 import { transactionCases } from './cases/transactions.js';
 import { createContext, type StoreHarness } from './harness.js';
 
@@ -21,6 +22,12 @@ export interface EventStoreContractOptions {
    * starts passing it, the test fails until the entry is removed.
    */
   readonly knownGaps?: Record<string, string>;
+  /**
+   * Test title -> why it cannot apply to this store (e.g. a second instance on the same storage
+   * for the in-memory store). Only for cases that need a harness capability the store lacks; each
+   * is printed and registered with the reason in its title, never skipped silently.
+   */
+  readonly notApplicable?: Record<string, string>;
 }
 
 /**
@@ -31,13 +38,18 @@ export interface EventStoreContractOptions {
  * import { eventStoreContract } from '@tidings/contract-tests';
  * import { createInMemoryEventStore } from 'tidings';
  *
- * eventStoreContract('memory', { create: async (options) => createInMemoryEventStore(options) });
+ * eventStoreContract(
+ *   'memory',
+ *   { create: async (options) => createInMemoryEventStore(options) },
+ *   { notApplicable: { 'a second instance’s appends wake a live subscriber': 'no second instance can share its memory' } },
+ * );
  */
 export function eventStoreContract(name: string, harness: StoreHarness, options: EventStoreContractOptions = {}): void {
   const knownGaps = options.knownGaps ?? {};
+  const notApplicable = options.notApplicable ?? {};
   const titles = new Set<string>();
   describe(`event store contract: ${name}`, () => {
-    const context = createContext(name, harness, knownGaps, titles);
+    const context = createContext(name, harness, { knownGaps, notApplicable }, titles);
     for (const cases of [
       appendCases,
       idempotencyCases,
@@ -51,12 +63,14 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       concurrencyCases,
       hookCases,
       lifecycleCases,
+      subscriptionCases,
     ]) {
       cases(context);
     }
 
-    it('knownGaps name only tests of this suite', () => {
+    it('knownGaps and notApplicable name only tests of this suite', () => {
       expect(Object.keys(knownGaps).filter((title) => !titles.has(title))).toEqual([]);
+      expect(Object.keys(notApplicable).filter((title) => !titles.has(title))).toEqual([]);
     });
 
     afterAll(async () => {

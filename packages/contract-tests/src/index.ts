@@ -9,3 +9,4 @@ export {
   positionViolations,
   contiguityViolations,
 } from './checks.js';
+export { subscriptionHandOver } from './subscription-checks.js';

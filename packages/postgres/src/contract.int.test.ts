@@ -1,6 +1,6 @@
 import { eventStoreContract } from '@tidings/contract-tests';
 import { afterAll } from 'vitest';
-import { postgresEventStore } from './index.js';
+import { postgresEventStore, type PostgresEventStore } from './index.js';
 import { dropSchema, PG_URL, pgAvailable, randomSchema } from './test-support/pg-env.js';
 
 const available = await pgAvailable();
@@ -26,5 +26,10 @@ if (available) {
       await store.migrate();
       return store;
     },
+    // Another store on the same schema with its own pool and LISTEN connection, like another process.
+    openPeer: (store) =>
+      Promise.resolve(
+        postgresEventStore({ connectionString: PG_URL, schema: (store as PostgresEventStore).schema, poolSize: 4 }),
+      ),
   });
 }

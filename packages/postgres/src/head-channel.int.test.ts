@@ -110,7 +110,11 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
         super({ ...config, connectionString: PG_URL });
       }
     }
-    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', Client: Redirected, max: 4 });
+    const pool = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/test',
+      Client: Redirected as unknown as new () => pg.ClientBase,
+      max: 4,
+    });
     const owner = await stores.open();
     const store = postgresEventStore({ pool, schema: owner.schema, headPollMs: 20, onError: (e) => errors.push(e) });
     const peer = postgresEventStore({ connectionString: PG_URL, schema: owner.schema, ...NO_POLL });

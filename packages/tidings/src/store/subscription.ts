@@ -1,5 +1,5 @@
 import { TidingsError, ValidationError } from '../errors.js';
-import { assertKnownKeys, integerOption } from '../reliability/options.js';
+import { assertKnownKeys, integerOption, invalidOption } from '../reliability/options.js';
 import type {
   StoreCheckpoint,
   StoreSubscription,
@@ -15,6 +15,7 @@ export type SubscribableStore = Pick<EventStore, 'readAll' | 'headPosition' | 'o
 
 const OPTION_KEYS = ['from', 'filter', 'signal', 'pageSize', 'pollIntervalMs'] as const;
 const COMPONENT = 'store.subscribe';
+const MAX_PAGE_SIZE = 10_000;
 
 interface Resolved {
   readonly from: SubscriptionStart;
@@ -51,7 +52,7 @@ function resolveOptions(options: StoreSubscriptionOptions | undefined): Resolved
     ]);
   }
   const pageSize = integerOption(COMPONENT, 'pageSize', options?.pageSize ?? 500, 1);
-  if (pageSize > 10_000) integerOption(COMPONENT, 'pageSize', Number.NaN, 1); // reports the range
+  if (pageSize > MAX_PAGE_SIZE) throw invalidOption(COMPONENT, 'pageSize', pageSize, `an integer 1..${MAX_PAGE_SIZE}`);
   const pollIntervalMs = integerOption(COMPONENT, 'pollIntervalMs', options?.pollIntervalMs ?? 1000, 10);
   return { from, filter: options?.filter, signal, pageSize, pollIntervalMs };
 }
