@@ -64,6 +64,35 @@ describe('HeadNotifier: local commits', () => {
     expect(heads).toEqual([7n]);
   });
 
+  it('coalesces check() calls made during a read into one more read', async () => {
+    let release!: () => void;
+    let reads = 0;
+    let head = 0n;
+    const probe: HeadProbe = {
+      readHead: () => {
+        reads++;
+        const at = head;
+        return new Promise((resolve) => (release = () => resolve(at)));
+      },
+    };
+    const notifier = new HeadNotifier(probe, collector());
+    const heads: bigint[] = [];
+    using _l = notifier.add((h) => heads.push(h));
+    head = 1n;
+    notifier.check();
+    head = 2n;
+    notifier.check();
+    notifier.check();
+    expect(reads).toBe(1);
+    release();
+    await flush();
+    expect(reads).toBe(2); // one more, for the calls made meanwhile
+    release();
+    await flush();
+    expect(reads).toBe(2);
+    expect(heads).toEqual([1n, 2n]);
+  });
+
   it('reports listener errors (thrown or rejected) and still calls the other listeners', async () => {
     const c = collector();
     const notifier = new HeadNotifier(storage().probe, c);
@@ -231,7 +260,7 @@ describe('HeadNotifier: push channel with polling as the fallback', () => {
     vi.useRealTimers();
   });
 
-  it('delivers pushed heads and pauses the poll while the channel is open', async () => {
+  it('verifies pushed heads by a read (a forged one is never delivered) and pauses the poll while open', async () => {
     const s = storage();
     const ch = fakeChannels();
     const notifier = new HeadNotifier(
@@ -248,9 +277,16 @@ describe('HeadNotifier: push channel with polling as the fallback', () => {
     const reads = s.reads; // baseline + the read after opening
     await vi.advanceTimersByTimeAsync(1000);
     expect(s.reads).toBe(reads);
+    s.head = 3n;
     ch.opened[0]!.events.moved(3n);
     await flush();
     expect(heads).toEqual([3n]);
+    expect(s.reads).toBe(reads + 1);
+    ch.opened[0]!.events.moved(3n); // known already: not even a read
+    ch.opened[0]!.events.moved(99n); // a stray message on the channel
+    await flush();
+    expect(heads).toEqual([3n]);
+    expect(s.reads).toBe(reads + 2);
     await notifier.close();
     expect(ch.opened[0]!.closed).toBe(true);
   });

@@ -24,7 +24,11 @@ export interface HeadProbe {
 
 /** Given to {@link HeadProbe.openChannel}: how the channel reports. */
 export interface HeadChannelEvents {
-  /** A writer (another process, or this one) committed up to `head`. */
+  /**
+   * A writer (another process, or this one) says it committed up to `head`. Taken as a hint: the
+   * notifier reads the head through the probe before telling anyone, so a stray or forged message
+   * on the channel can cause a read, never a wrong head.
+   */
   moved(head: bigint): void;
   /** The channel stopped delivering (its connection dropped). Calling it more than once is harmless. */
   lost(error: unknown): void;
@@ -114,6 +118,8 @@ export class HeadNotifier {
   /** Highest head waiting for the scheduled delivery; -1n when none is scheduled. */
   #pending = -1n;
   #closed = false;
+  #reading = false;
+  #readAgain = false;
   /** Incremented whenever watching stops, so late results of an earlier session are dropped. */
   #session = 0;
   #watching = false;
@@ -171,15 +177,32 @@ export class HeadNotifier {
     if (!scheduled) queueMicrotask(() => this.#deliver());
   }
 
-  /** A local commit whose head is not at hand: read it through the probe, then as {@link moved}. */
+  /**
+   * A commit whose head is not at hand: read it through the probe, then as {@link moved}. Calls
+   * during a read are coalesced into one more read after it.
+   */
   check(): void {
     if (this.#closed || this.#listeners.size === 0) return;
-    this.#probe.readHead().then(
-      (head) => this.moved(head),
-      (error: unknown) => {
-        if (!this.#isTransient(error)) this.#onError(error, 'reading the head after a commit');
-      },
-    );
+    if (this.#reading) {
+      this.#readAgain = true;
+      return;
+    }
+    this.#reading = true;
+    this.#probe
+      .readHead()
+      .then(
+        (head) => this.moved(head),
+        (error: unknown) => {
+          if (!this.#isTransient(error)) this.#onError(error, 'reading the head after a commit');
+        },
+      )
+      .finally(() => {
+        this.#reading = false;
+        if (this.#readAgain) {
+          this.#readAgain = false;
+          this.check();
+        }
+      });
   }
 
   /** Stops watching and drops every listener. Always settles, within twice `channelTimeoutMs`. */
@@ -316,7 +339,8 @@ export class HeadNotifier {
     let lost = false;
     const events: HeadChannelEvents = {
       moved: (head) => {
-        if (session === this.#session && !lost) this.moved(head);
+        // A hint, verified by a read: only a head this notifier does not know yet is worth one.
+        if (session === this.#session && !lost && head > this.#known && head > this.#pending) this.check();
       },
       lost: (error) => {
         if (lost) return;
