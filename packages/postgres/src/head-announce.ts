@@ -5,11 +5,23 @@ import { headChannelName } from './head-channel.js';
 export type Checkout = () => Promise<PoolClient>;
 
 /**
+ * Least time between the starts of two NOTIFYs. The first commit after a quiet spell is announced
+ * at once; under a sustained stream of small commits this caps the extra transactions at a few
+ * hundred per second (each is a round trip and takes the notification queue's lock), for at most
+ * this much added wake-up latency in other processes.
+ */
+export const NOTIFY_SPACING_MS = 3;
+
+/** Client-side bound on one NOTIFY round trip: a hung connection is dropped, never waited on forever. */
+const NOTIFY_TIMEOUT_MS = 10_000;
+
+/**
  * Tells other processes that the head moved: one NOTIFY per committed batch, sent after the
  * commit on a pool connection in its own tiny transaction, never inside the write transaction
  * (a NOTIFY there takes a database-wide lock at COMMIT that serialises every notifying commit,
- * decision 0600). Coalesced: while one NOTIFY is in flight, later heads wait and only the highest
- * is sent next, so a burst of commits costs at most two. The payload is the head as decimal text.
+ * decision 0600). Coalesced: while one NOTIFY is in flight, and for {@link NOTIFY_SPACING_MS} after
+ * it started, later heads wait and only the highest is sent next. The payload is the head as
+ * decimal text; listeners treat it as a hint and read the head themselves.
  * `synchronous_commit` is off for that transaction only: losing a notification in a crash loses
  * nothing (listeners re-read the head when they reconnect), and it saves a WAL flush per batch.
  */
@@ -44,7 +56,11 @@ export class HeadAnnouncer {
 
   async #drain(): Promise<void> {
     try {
+      let started = 0;
       while (this.#pending > this.#sent) {
+        const wait = started + NOTIFY_SPACING_MS - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        started = performance.now();
         const head = this.#pending;
         this.#sent = head;
         await this.#send(head);
@@ -63,7 +79,9 @@ export class HeadAnnouncer {
       return;
     }
     try {
-      await client.query(this.#sql(head));
+      // pg honours a per-query `query_timeout`; its types do not list it.
+      const query = { text: this.#sql(head), query_timeout: NOTIFY_TIMEOUT_MS };
+      await client.query(query);
       client.release();
     } catch (error) {
       // The connection may be left inside the failed transaction: never reuse it.
