@@ -193,7 +193,8 @@ export class HeadNotifier {
       .then(
         (head) => this.moved(head),
         (error: unknown) => {
-          if (!this.#isTransient(error)) this.#onError(error, 'reading the head after a commit');
+          // A read cut short by close() is not worth a report.
+          if (!this.#closed && !this.#isTransient(error)) this.#onError(error, 'reading the head after a commit');
         },
       )
       .finally(() => {
