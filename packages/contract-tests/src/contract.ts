@@ -12,7 +12,7 @@ import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { subscriptionCases } from './cases/subscriptions.js';
 import { transactionCases } from './cases/transactions.js';
-import { createContext, type StoreHarness } from './harness.js';
+import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
 
 /** Options of {@link eventStoreContract}. */
 export interface EventStoreContractOptions {
@@ -23,11 +23,10 @@ export interface EventStoreContractOptions {
    */
   readonly knownGaps?: Record<string, string>;
   /**
-   * Test title -> why it cannot apply to this store (e.g. a second instance on the same storage
-   * for the in-memory store). Only for cases that need a harness capability the store lacks; each
-   * is printed and registered with the reason in its title, never skipped silently.
+   * Optional harness capabilities the store does not offer -> why. The tests needing one are not
+   * run and each is printed; an absent capability missing from this list fails the suite.
    */
-  readonly notApplicable?: Record<string, string>;
+  readonly absentCapabilities?: Partial<Record<HarnessCapability, string>>;
 }
 
 /**
@@ -41,15 +40,14 @@ export interface EventStoreContractOptions {
  * eventStoreContract(
  *   'memory',
  *   { create: async (options) => createInMemoryEventStore(options) },
- *   { notApplicable: { 'a second instance’s appends wake a live subscriber': 'no second instance can share its memory' } },
+ *   { absentCapabilities: { openPeer: 'no second instance can share the in-memory store' } },
  * );
  */
 export function eventStoreContract(name: string, harness: StoreHarness, options: EventStoreContractOptions = {}): void {
   const knownGaps = options.knownGaps ?? {};
-  const notApplicable = options.notApplicable ?? {};
   const titles = new Set<string>();
   describe(`event store contract: ${name}`, () => {
-    const context = createContext(name, harness, { knownGaps, notApplicable }, titles);
+    const context = createContext(name, harness, knownGaps, titles, options.absentCapabilities);
     for (const cases of [
       appendCases,
       idempotencyCases,
@@ -68,9 +66,8 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       cases(context);
     }
 
-    it('knownGaps and notApplicable name only tests of this suite', () => {
+    it('knownGaps name only tests of this suite', () => {
       expect(Object.keys(knownGaps).filter((title) => !titles.has(title))).toEqual([]);
-      expect(Object.keys(notApplicable).filter((title) => !titles.has(title))).toEqual([]);
     });
 
     afterAll(async () => {

@@ -61,7 +61,7 @@ async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promis
 
 const typed = (type: string, n: number): EventToAppend => ev(type, { n });
 
-export function subscriptionCases({ open, openPeer, test }: ContractContext): void {
+export function subscriptionCases({ open, openPeer, test, testWith }: ContractContext): void {
   describe('subscriptions: catch-up then live', () => {
     test('catch-up in pages then live, with no gap and no duplicate while appends race the hand-over', async () => {
       const store = await open();
@@ -81,7 +81,8 @@ export function subscriptionCases({ open, openPeer, test }: ContractContext): vo
       expect(positions(c.events).slice(2)).toEqual([r.position, t.position - 1n, t.position]);
     });
 
-    test(
+    testWith(
+      'openPeer',
       'a second instance’s appends wake a live subscriber',
       async () => {
         const store = await open();
@@ -105,7 +106,6 @@ export function subscriptionCases({ open, openPeer, test }: ContractContext): vo
         expect(positions(fromPeer.events)).toEqual([r2.position]);
       },
       30_000,
-      'openPeer',
     );
   });
 

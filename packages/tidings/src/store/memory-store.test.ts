@@ -16,10 +16,7 @@ eventStoreContract(
   'memory',
   { create: async (options) => createInMemoryEventStore(options) },
   {
-    notApplicable: {
-      'a second instance’s appends wake a live subscriber':
-        'the in-memory store has no second instance: nothing else can write to its memory',
-    },
+    absentCapabilities: { openPeer: 'no second instance can share the in-memory store: nothing else can write to it' },
   },
 );
 
