@@ -18,3 +18,4 @@ export {
   positionViolations,
   contiguityViolations,
 } from './checks.js';
+export { subscriptionHandOver } from './subscription-checks.js';
