@@ -149,7 +149,11 @@ export interface EventBus<
     pattern: P & CheckedPattern<E, P>,
     handler: EventHandler<EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>, Ctx<E, C, Q>>,
   ): Subscription;
-  /** Resolves with the first matching event published from now on. */
+  /**
+   * Resolves with the first matching event published from now on. Rejects with `TimeoutError`
+   * after `timeout` ms, `AbortedError` when `signal` aborts, and `BusClosedError` when the bus
+   * closes first.
+   */
   waitFor<const P extends string>(
     pattern: P & CheckedPattern<E, P>,
     predicate?: (event: EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>) => boolean,
@@ -178,7 +182,8 @@ export interface EventBus<
   /**
    * Stops accepting publishes (handlers' own publishes included) and ends streams, then waits until
    * publishes already accepted have been delivered (also those waiting for room or in publish
-   * middleware) and queued and asynchronous handlers have finished.
+   * middleware) and queued and asynchronous handlers have finished. A `waitFor` still pending
+   * then rejects with `BusClosedError`.
    */
   close(): Promise<void>;
   readonly closed: boolean;

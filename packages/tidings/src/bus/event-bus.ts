@@ -394,7 +394,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiters.close();
+    this.#waiters.endStreams();
     const subs = this.#registry.all();
     // Drain until quiet: accepted publishes, async inline handlers and emit middleware may still
     // enqueue after a queue went idle. Handlers cannot start new publishes (the bus is closed).
@@ -408,6 +408,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       if (subs.every((s) => s.queue === undefined || s.queue.isIdle)) break;
     }
     for (const sub of subs) sub.handle.unsubscribe();
+    this.#waiters.rejectPending();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -2,6 +2,7 @@ import { AbortedError, TidingsError, TimeoutError } from '../errors.js';
 import type { LazyEnvelope } from '../messages/envelope.js';
 import type { Envelope } from '../messages/message.js';
 import type { Clock } from '../time/clock.js';
+import { BusClosedError } from './bus-errors.js';
 import type { QueueOptions } from './delivery-queue.js';
 import type { EventHandler, EventStream, StreamOptions, Subscription, WaitForOptions } from './event-bus-types.js';
 import { createEventStream } from './event-stream.js';
@@ -18,12 +19,15 @@ export type SubscribeFn = (
 
 /**
  * The bus's one-shot waiters (`waitFor`) and iterators (`stream`): both are internal
- * subscriptions, tracked here so that closing the bus ends them.
+ * subscriptions, tracked here so that closing the bus ends them: streams when close() starts,
+ * pending `waitFor` calls when it ends (an event delivered by the drain can still satisfy one).
  */
 export class Waiters {
   readonly #clock: Clock;
   readonly #subscribe: SubscribeFn;
   readonly #streams = new Set<EventStream<Envelope>>();
+  /** How to end each pending waitFor when the bus closes. */
+  readonly #pending = new Set<() => void>();
 
   constructor(clock: Clock, subscribe: SubscribeFn) {
     this.#clock = clock;
@@ -50,6 +54,11 @@ export class Waiters {
         sub.unsubscribe();
         timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
+        this.#pending.delete(onClose);
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(new BusClosedError(`go on with waitFor('${pattern}'), which saw no matching event before close()`));
       };
       const onAbort = (): void => {
         cleanup();
@@ -81,6 +90,7 @@ export class Waiters {
               reject(new TimeoutError(`waitFor('${pattern}') saw no matching event within ${timeout} ms.`, timeout));
             }, timeout);
       signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.add(onClose);
     });
   }
 
@@ -95,7 +105,12 @@ export class Waiters {
   }
 
   /** Ends every stream (its loop sees `done`). */
-  close(): void {
+  endStreams(): void {
     for (const stream of [...this.#streams]) void stream.return?.();
+  }
+
+  /** Rejects every pending waitFor with {@link BusClosedError}. */
+  rejectPending(): void {
+    for (const onClose of [...this.#pending]) onClose();
   }
 }
