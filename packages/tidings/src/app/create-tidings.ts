@@ -6,6 +6,9 @@ import type { EventBus, HandlerFailure } from '../bus/event-bus-types.js';
 import type { HandlerContext, Hub } from '../bus/handler-context.js';
 import type { Middleware } from '../bus/middleware.js';
 import { RequestBusImpl, type CommandBus, type QueryBus } from '../bus/request-bus.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../bus/drain.js';
+import { positiveOption } from '../reliability/options.js';
+import { systemClock } from '../time/clock.js';
 
 export interface TidingsOptions<
   Ev extends readonly AnyDefinition[],
@@ -26,6 +29,12 @@ export interface TidingsOptions<
     readonly query?: readonly Middleware[];
   };
   readonly maxCausationDepth?: number;
+  /**
+   * How long `close()` waits, in all, for running command, query and event handlers before it
+   * gives up on them with `CloseIncompleteError`, ms on the clock; `Infinity` waits as long as
+   * they take. Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 type E<Ev extends readonly AnyDefinition[]> = EventMapOf<Ev>;
@@ -51,9 +60,11 @@ export interface Tidings<
   readonly query: QueryBus<R<Qr>>['send'];
   /**
    * Stops accepting messages, lets running command and query handlers finish (their publishes
-   * included), then closes the event bus, which drains its queues.
+   * included), then closes the event bus, which drains its queues. The whole wait is bounded by
+   * `timeoutMs` (default `closeTimeoutMs`, 10 s) and `signal`: reaching either closes everything
+   * anyway and rejects with `CloseIncompleteError` naming the handlers still running.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -105,13 +116,42 @@ export function createTidings<
     },
     hub,
   );
-  const close = async (): Promise<void> => {
-    commands.close();
-    queries.close();
-    // A command already running (its append done, say) must still be able to publish what it
-    // recorded: the event bus closes only after the running handlers finished.
-    await Promise.all([commands.drained(), queries.drained()]);
-    await events.close();
+  const closeTimeoutMs = positiveOption(
+    'createTidings',
+    'closeTimeoutMs',
+    options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    true,
+  );
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions?: CloseOptions): Promise<void> => {
+    try {
+      closeOptionsOf('close', closeOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    commands.stopAccepting();
+    queries.stopAccepting();
+    return (closing ??= closeWithin(
+      {
+        what: 'the app',
+        clock: options.clock ?? systemClock,
+        defaultTimeoutMs: closeTimeoutMs,
+        setting: 'closeTimeoutMs',
+        drain: async () => {
+          // A command already running (its append done, say) must still be able to publish what it
+          // recorded: the event bus closes only after the running handlers finished.
+          await Promise.all([commands.drain(), queries.drain()]);
+          events.beginClose();
+          await events.drain();
+        },
+        unfinished: () => [...commands.unfinished(), ...queries.unfinished(), ...events.unfinished()],
+        release: () => {
+          events.beginClose();
+          events.release();
+        },
+      },
+      closeOptions,
+    ));
   };
   const app = {
     events,
@@ -123,7 +163,7 @@ export function createTidings<
     send: commands.send.bind(commands),
     query: queries.send.bind(queries),
     close,
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => close(),
   };
   return app;
 }

@@ -33,3 +33,58 @@ export class CausationDepthError extends TidingsError {
     this.chain = chain;
   }
 }
+
+/** Work that was still going on when a `close()` stopped waiting for it. */
+export interface UnfinishedWork {
+  /**
+   * `queued`: a queued subscription's handler; `inline`: an asynchronous inline handler;
+   * `publish`: an accepted publish not delivered yet (waiting for room, in publish middleware or
+   * in asynchronous validation); `command` / `query`: a running request handler.
+   */
+  readonly kind: 'queued' | 'inline' | 'publish' | 'command' | 'query';
+  /** The subscription or handler name; for `publish`, the event type. */
+  readonly name: string;
+  /** The message type, when known (not for a queued subscription, whose queue may hold several). */
+  readonly messageType: string | undefined;
+  /** How many are running. */
+  readonly running: number;
+  /** Queued subscriptions only: messages that were still waiting, discarded by the close. */
+  readonly waiting: number;
+}
+
+function describeWork(work: UnfinishedWork): string {
+  switch (work.kind) {
+    case 'queued':
+      return `'${work.name}' (queued: ${work.running} running, ${work.waiting} waiting)`;
+    case 'inline':
+      return `'${work.name}' (async inline handler of '${work.messageType ?? '?'}'${work.running > 1 ? ` x${work.running}` : ''})`;
+    case 'publish':
+      return `a publish of '${work.name}'${work.running > 1 ? ` x${work.running}` : ''} (not delivered yet)`;
+    default:
+      return `'${work.name}' (${work.kind} handler${work.running > 1 ? ` x${work.running}` : ''})`;
+  }
+}
+
+/**
+ * `close()` stopped waiting before everything it drains had finished: its bound (`timeoutMs`,
+ * default the bus's `closeTimeoutMs`) elapsed, or its `signal` aborted (`cause` is the
+ * `TimeoutError` or `AbortedError`). The bus is closed all the same: nothing new is accepted,
+ * subscriptions are removed, waiting queued messages are discarded. `unfinished` lists what was
+ * still running; those handlers go on unobserved (their failures still reach `onError`).
+ *
+ * @example
+ * try { await app.close({ timeoutMs: 5_000 }) } catch (e) {
+ *   if (e instanceof CloseIncompleteError) log.warn(e.unfinished.map((w) => w.name));
+ * }
+ */
+export class CloseIncompleteError extends TidingsError {
+  readonly unfinished: readonly UnfinishedWork[];
+  constructor(unfinished: readonly UnfinishedWork[], cause: Error) {
+    super(
+      'CLOSE_INCOMPLETE',
+      `${cause.message} Still running: ${unfinished.map(describeWork).join(', ')}. It is closed all the same: nothing new is accepted, waiting queued messages were discarded (counted as dropped) and the handlers still running go on unobserved. Make handlers finish sooner or honour ctx.signal, or give close() more time ({ timeoutMs }, or the closeTimeoutMs option).`,
+      { cause },
+    );
+    this.unfinished = unfinished;
+  }
+}

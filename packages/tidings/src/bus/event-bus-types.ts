@@ -4,6 +4,7 @@ import type { AnyDefinition } from '../messages/define.js';
 import type { Clock } from '../time/clock.js';
 import type { IdGenerator } from '../messages/ids.js';
 import type { QueueOptions, QueueStats } from './delivery-queue.js';
+import type { CloseOptions } from './drain.js';
 import type { AnyRequestMap, HandlerContext, PublishOptions } from './handler-context.js';
 import type { Middleware } from './middleware.js';
 import type { CheckedPattern, MatchingTypes } from './pattern-types.js';
@@ -97,6 +98,12 @@ export interface EventBusOptions {
   readonly maxCausationDepth?: number;
   /** Check that data is JSON at publish (the rule every store applies). Default true. */
   readonly checkSerializable?: boolean;
+  /**
+   * How long `close()` waits for running handlers and accepted publishes before it gives up on
+   * them with `CloseIncompleteError`, ms on the bus's clock; `Infinity` waits as long as they
+   * take. Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 type Ctx<E extends EventMap, C extends AnyRequestMap, Q extends AnyRequestMap> = HandlerContext<E, C, Q>;
@@ -184,7 +191,15 @@ export interface EventBus<
    * publishes already accepted have been delivered (also those waiting for room or in publish
    * middleware) and queued and asynchronous handlers have finished. A `waitFor` still pending
    * then rejects with `BusClosedError`.
+   *
+   * The wait is bounded: after `timeoutMs` (default `closeTimeoutMs`, 10 s), or when `signal`
+   * aborts, close() stops waiting, removes every subscription (waiting queued messages are
+   * discarded) and rejects with `CloseIncompleteError` listing the handlers still running. A
+   * second call returns the first call's promise.
+   *
+   * @example
+   * await bus.close({ timeoutMs: 5_000 });
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
   readonly closed: boolean;
 }

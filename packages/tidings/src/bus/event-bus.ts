@@ -6,9 +6,11 @@ import type { Envelope, EventMap, Message } from '../messages/message.js';
 import { categoryOf } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, validateSync } from '../messages/standard-schema.js';
+import { positiveOption } from '../reliability/options.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { BackPressure, type Dispatcher } from './back-pressure.js';
-import { BusClosedError, CausationDepthError } from './bus-errors.js';
+import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import type {
   EventBus,
   EventBusOptions,
@@ -31,6 +33,9 @@ import { Waiters } from './waiters.js';
 // The hot path lives here: emit/publish, delivery to queues and inline handlers, failure
 // isolation. Routing (routing.ts), the subscription registry (subscription-registry.ts), room
 // checks of queues (back-pressure.ts) and waitFor/stream (waiters.ts) have their own files.
+
+/** The name under which emit's publish middleware is tracked and reported. */
+const PUBLISH_MIDDLEWARE = 'publish middleware';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -55,10 +60,15 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   readonly #backPressure: BackPressure;
   readonly #dispatcher: Dispatcher;
   readonly #waiters: Waiters;
+  readonly #closeTimeoutMs: number;
   #closed = false;
-  readonly #pendingAsync = new Set<Promise<unknown>>();
-  /** Accepted publishes that have not delivered yet (see #inProgress). */
-  readonly #publishing = new Set<Promise<void>>();
+  /** Set when a close has finished or given up: the drain stops. */
+  #released = false;
+  #closing: Promise<void> | undefined;
+  /** Asynchronous inline handlers (and emit middleware) running, with who runs them on what. */
+  readonly #pendingAsync = new Map<Promise<unknown>, { readonly name: string; readonly type: string }>();
+  /** Accepted publishes that have not delivered yet (see #inProgress), with their event type. */
+  readonly #publishing = new Map<Promise<void>, string>();
 
   constructor(options: EventBusOptions = {}, hub: Hub = {}) {
     this.clock = options.clock ?? systemClock;
@@ -108,6 +118,12 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       );
     }
     this.#checkSerializable = options.checkSerializable ?? true;
+    this.#closeTimeoutMs = positiveOption(
+      'createEventBus',
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      true,
+    );
   }
 
   get closed(): boolean {
@@ -158,7 +174,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     if (this.#emitChain !== undefined) {
       envelope.stamp(); // middleware may delay delivery: the time is the publish time
       const ctx = new DispatchContext(this.hub, 'publish', envelope, undefined, undefined);
-      this.#track(Promise.resolve(this.#emitChain(ctx)), 'publish middleware', envelope);
+      this.#track(Promise.resolve(this.#emitChain(ctx)), PUBLISH_MIDDLEWARE, envelope);
       return;
     }
     void this.#deliver(route, envelope, false, undefined);
@@ -186,10 +202,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
           if (pending !== undefined) await Promise.all(pending);
           return;
         }
-        return this.#inProgress(this.#backPressure.deliverWhenRoom(this.#dispatcher, envelope, from));
+        return this.#inProgress(this.#backPressure.deliverWhenRoom(this.#dispatcher, envelope, from), route.type);
       }
     }
-    return this.#inProgress(this.#deliverAfterYield(route, event, options, parent, from));
+    return this.#inProgress(this.#deliverAfterYield(route, event, options, parent, from), route.type);
   }
 
   /** The publish steps that yield before delivery: asynchronous validation, publish middleware. */
@@ -211,12 +227,12 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
    * Tracks a publish that was accepted but yields before it has delivered, so that close() waits
    * for it: otherwise it would resolve after close() had unsubscribed everyone, delivered to no one.
    */
-  #inProgress(work: Promise<void>): Promise<void> {
+  #inProgress(work: Promise<void>, type: string): Promise<void> {
     const settled: Promise<void> = work.then(
       () => void this.#publishing.delete(settled),
       () => void this.#publishing.delete(settled),
     );
-    this.#publishing.add(settled);
+    this.#publishing.set(settled, type);
     return work;
   }
 
@@ -309,7 +325,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         this.#fail(error, name, envelope);
       },
     );
-    this.#pendingAsync.add(settled);
+    this.#pendingAsync.set(settled, { name, type: envelope.type });
     return settled;
   }
 
@@ -391,26 +407,82 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     return this.#registry.all().map((s) => s.handle.stats());
   }
 
-  async close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
+    try {
+      closeOptionsOf('close', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.beginClose();
+    return (this.#closing ??= closeWithin(
+      {
+        what: 'the event bus',
+        clock: this.clock,
+        defaultTimeoutMs: this.#closeTimeoutMs,
+        setting: 'closeTimeoutMs',
+        drain: () => this.drain(),
+        unfinished: () => this.unfinished(),
+        release: () => this.release(),
+      },
+      options,
+    ));
+  }
+
+  /** @internal Refuses new publishes and subscriptions, and ends streams (the first step of a close). */
+  beginClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiters.endStreams();
+  }
+
+  /**
+   * @internal Resolves once the bus is quiet (after {@link beginClose}): accepted publishes
+   * delivered, queued and asynchronous handlers finished; then removes the subscriptions.
+   */
+  async drain(): Promise<void> {
     const subs = this.#registry.all();
     // Drain until quiet: accepted publishes, async inline handlers and emit middleware may still
     // enqueue after a queue went idle. Handlers cannot start new publishes (the bus is closed).
     for (;;) {
+      if (this.#released) return;
       await Promise.all(subs.map((s) => s.handle.idle()));
+      if (this.#released) return;
       if (this.#pendingAsync.size > 0 || this.#publishing.size > 0) {
-        await Promise.all([...this.#pendingAsync, ...this.#publishing]);
+        await Promise.all([...this.#pendingAsync.keys(), ...this.#publishing.keys()]);
         continue;
       }
       // Checked in the same step as the unsubscribes below, so nothing can slip in between.
       if (subs.every((s) => s.queue === undefined || s.queue.isIdle)) break;
     }
     for (const sub of subs) sub.handle.unsubscribe();
+  }
+
+  /** @internal What is still running, for a close that stopped waiting. */
+  unfinished(): UnfinishedWork[] {
+    const work: UnfinishedWork[] = [];
+    for (const sub of this.#registry.all()) {
+      if (sub.queue === undefined || sub.queue.isIdle) continue;
+      const { inFlight, length } = sub.queue.stats();
+      work.push({ kind: 'queued', name: sub.name, messageType: undefined, running: inFlight, waiting: length });
+    }
+    for (const { name, type } of this.#pendingAsync.values()) {
+      const kind = name === PUBLISH_MIDDLEWARE ? 'publish' : 'inline';
+      work.push({ kind, name: kind === 'publish' ? type : name, messageType: type, running: 1, waiting: 0 });
+    }
+    for (const type of this.#publishing.values()) {
+      work.push({ kind: 'publish', name: type, messageType: type, running: 1, waiting: 0 });
+    }
+    return mergeUnfinished(work);
+  }
+
+  /** @internal Ends what is left after a close: subscriptions (queues discard what waits) and waitFor calls. */
+  release(): void {
+    this.#released = true;
+    for (const sub of this.#registry.all()) sub.handle.unsubscribe();
     this.#waiters.rejectPending();
   }
 
+  /** `await using bus = …`: {@link close} with its defaults. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

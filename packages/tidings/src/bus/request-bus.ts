@@ -7,7 +7,9 @@ import { assertMessageType } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, type StandardSchemaV1 } from '../messages/standard-schema.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { BusClosedError, CausationDepthError } from './bus-errors.js';
+import { positiveOption } from '../reliability/options.js';
+import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import {
   DispatchContext,
   type AnyRequestMap,
@@ -33,6 +35,12 @@ export interface RequestBusOptions {
   /** Wraps every send (or query), outermost first. */
   readonly middleware?: readonly Middleware[];
   readonly maxCausationDepth?: number;
+  /**
+   * How long `close()` waits for running handlers before it gives up on them with
+   * `CloseIncompleteError`, ms on the bus's clock; `Infinity` waits as long as they take.
+   * Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface HandleOptions {
@@ -69,7 +77,12 @@ export interface RequestBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerC
   ): Promise<M[T]['result']>;
   /** True when a handler is registered for the type. */
   has(type: string): boolean;
-  close(): void;
+  /**
+   * Refuses new sends at once (`BusClosedError`), then waits for the handlers already running.
+   * The wait is bounded: after `timeoutMs` (default `closeTimeoutMs`, 10 s) or when `signal`
+   * aborts, it rejects with `CloseIncompleteError` naming the handlers still running.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export type CommandBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerContext> = RequestBus<M, Ctx>;
@@ -90,9 +103,11 @@ export class RequestBusImpl implements RequestBus {
   readonly #middleware: readonly Middleware[];
   readonly #maxDepth: number;
   readonly #handlers = new Map<string, Entry>();
-  /** Handlers running now, so the app can let them finish before it closes the event bus. */
-  readonly #running = new Set<Promise<unknown>>();
+  /** Handlers running now (with their message type), so close() can let them finish. */
+  readonly #running = new Map<Promise<unknown>, string>();
+  readonly #closeTimeoutMs: number;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}) {
     this.#kind = kind;
@@ -103,6 +118,12 @@ export class RequestBusImpl implements RequestBus {
     else hub.queries = this;
     this.#middleware = options.middleware ?? [];
     this.#maxDepth = options.maxCausationDepth ?? 32;
+    this.#closeTimeoutMs = positiveOption(
+      kind === 'command' ? 'createCommandBus' : 'createQueryBus',
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      true,
+    );
     if (options.definitions !== undefined) {
       this.#schemas = new Map();
       for (const def of options.definitions) {
@@ -170,7 +191,10 @@ export class RequestBusImpl implements RequestBus {
       () => this.#running.delete(settled),
       () => this.#running.delete(settled),
     );
-    this.#running.add(settled);
+    this.#running.set(
+      settled,
+      typeof message === 'object' && message !== null ? String(message.type) : String(message),
+    );
     return run;
   }
 
@@ -224,13 +248,48 @@ export class RequestBusImpl implements RequestBus {
     return entry.run(ctx);
   }
 
-  close(): void {
+  close(options?: CloseOptions): Promise<void> {
+    try {
+      closeOptionsOf('close', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.stopAccepting();
+    return (this.#closing ??= closeWithin(
+      {
+        what: `the ${this.#kind} bus`,
+        clock: this.clock,
+        defaultTimeoutMs: this.#closeTimeoutMs,
+        setting: 'closeTimeoutMs',
+        drain: () => this.drain(),
+        unfinished: () => this.unfinished(),
+        release: () => undefined,
+      },
+      options,
+    ));
+  }
+
+  /** @internal Refuses new sends (the first step of a close). */
+  stopAccepting(): void {
     this.#closed = true;
   }
 
-  /** Resolves when no handler is running (after `close()`, none can start). */
-  async drained(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  /** @internal Resolves when no handler is running (after {@link stopAccepting}, none can start). */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running.keys()]);
+  }
+
+  /** @internal The handlers still running, by name and type. */
+  unfinished(): UnfinishedWork[] {
+    return mergeUnfinished(
+      [...this.#running.values()].map((type) => ({
+        kind: this.#kind,
+        name: this.#handlers.get(type)?.name ?? type,
+        messageType: type,
+        running: 1,
+        waiting: 0,
+      })),
+    );
   }
 
   #unknown(type: string): ValidationError {
