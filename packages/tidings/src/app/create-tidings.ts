@@ -29,6 +29,8 @@ export interface TidingsOptions<
     readonly query?: readonly Middleware[];
   };
   readonly maxCausationDepth?: number;
+  /** Fan-out budget per root message, shared by the three buses (see `EventBusOptions.maxDescendants`). Default 10 000. */
+  readonly maxDescendants?: number;
   /**
    * How long `close()` waits, in all, for running command, query and event handlers before it
    * gives up on them with `CloseIncompleteError`, ms on the clock; `Infinity` waits as long as
@@ -88,6 +90,7 @@ export function createTidings<
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.nextId === undefined ? {} : { nextId: options.nextId }),
     ...(options.maxCausationDepth === undefined ? {} : { maxCausationDepth: options.maxCausationDepth }),
+    ...(options.maxDescendants === undefined ? {} : { maxDescendants: options.maxDescendants }),
   };
   const events = new EventBusImpl(
     {

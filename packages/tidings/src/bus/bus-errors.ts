@@ -88,3 +88,22 @@ export class CloseIncompleteError extends TidingsError {
     this.unfinished = unfinished;
   }
 }
+
+/**
+ * One root message (published outside any handler) has caused more messages than the fan-out
+ * limit allows, counting every generation: a fan-out storm (each handler publishing several
+ * messages per message it handles) that the causation-depth limit cannot stop.
+ */
+export class FanOutLimitError extends TidingsError {
+  /** The message types from the root to the message that was refused. */
+  readonly chain: readonly string[];
+  readonly limit: number;
+  constructor(limit: number, chain: readonly string[], rootId: string) {
+    super(
+      'FAN_OUT_LIMIT_EXCEEDED',
+      `Fan-out limit ${limit} exceeded: the '${chain[0] ?? '?'}' message ${rootId} has already caused ${limit} messages through handler contexts, and this one would be one more: ${chain.join(' -> ')}. Handlers publish or send more than one message per message they handle and the tree keeps growing; stop the fan-out, publish bulk work from outside the handler (a new correlation), or raise maxDescendants if the volume is intended.`,
+    );
+    this.chain = chain;
+    this.limit = limit;
+  }
+}

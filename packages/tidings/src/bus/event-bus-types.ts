@@ -96,6 +96,13 @@ export interface EventBusOptions {
   readonly middleware?: { readonly publish?: readonly Middleware[]; readonly handle?: readonly Middleware[] };
   /** Longest chain of handler-caused publishes before `CausationDepthError`. Default 32. */
   readonly maxCausationDepth?: number;
+  /**
+   * Most messages one root message (published outside any handler) may cause through handler
+   * contexts (`ctx.publish`, `ctx.emit`, `ctx.send`, `ctx.query`), every generation counted,
+   * before `FanOutLimitError`: the guard against fan-out storms, which the depth limit cannot
+   * stop. Integer >= 1 or `Infinity`; default 10 000.
+   */
+  readonly maxDescendants?: number;
   /** Check that data is JSON at publish (the rule every store applies). Default true. */
   readonly checkSerializable?: boolean;
   /**

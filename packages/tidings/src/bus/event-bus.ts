@@ -6,10 +6,11 @@ import type { Envelope, EventMap, Message } from '../messages/message.js';
 import { categoryOf } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, validateSync } from '../messages/standard-schema.js';
-import { positiveOption } from '../reliability/options.js';
+import { integerOption, positiveOption } from '../reliability/options.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { BackPressure, type Dispatcher } from './back-pressure.js';
 import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
+import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import type {
   EventBus,
@@ -54,6 +55,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   readonly #publishChain: ((ctx: DispatchContext) => unknown) | undefined;
   readonly #emitChain: ((ctx: DispatchContext) => unknown) | undefined;
   readonly #maxDepth: number;
+  readonly #maxDescendants: number;
   readonly #checkSerializable: boolean;
   readonly #registry: SubscriptionRegistry;
   readonly #routes: RouteTable;
@@ -117,6 +119,13 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         `maxCausationDepth must be a positive integer, got ${String(options.maxCausationDepth)}.`,
       );
     }
+    this.#maxDescendants = integerOption(
+      'createEventBus',
+      'maxDescendants',
+      options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
+      1,
+      true,
+    );
     this.#checkSerializable = options.checkSerializable ?? true;
     this.#closeTimeoutMs = positiveOption(
       'createEventBus',
@@ -245,7 +254,10 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
             id: options.id,
             at: options.occurredAt?.getTime(),
           });
-    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    if (parent !== undefined) {
+      if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+      countDescendant(envelope, this.#maxDescendants);
+    }
     return envelope;
   }
 

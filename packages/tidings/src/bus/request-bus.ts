@@ -7,7 +7,8 @@ import { assertMessageType } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, type StandardSchemaV1 } from '../messages/standard-schema.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { positiveOption } from '../reliability/options.js';
+import { integerOption, positiveOption } from '../reliability/options.js';
+import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
 import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import {
@@ -35,6 +36,11 @@ export interface RequestBusOptions {
   /** Wraps every send (or query), outermost first. */
   readonly middleware?: readonly Middleware[];
   readonly maxCausationDepth?: number;
+  /**
+   * Most messages one root message may cause through handler contexts, every generation
+   * counted, before `FanOutLimitError`. Integer >= 1 or `Infinity`; default 10 000.
+   */
+  readonly maxDescendants?: number;
   /**
    * How long `close()` waits for running handlers before it gives up on them with
    * `CloseIncompleteError`, ms on the bus's clock; `Infinity` waits as long as they take.
@@ -102,6 +108,7 @@ export class RequestBusImpl implements RequestBus {
   readonly #schemas: Map<string, StandardSchemaV1 | undefined> | undefined;
   readonly #middleware: readonly Middleware[];
   readonly #maxDepth: number;
+  readonly #maxDescendants: number;
   readonly #handlers = new Map<string, Entry>();
   /** Handlers running now (with their message type), so close() can let them finish. */
   readonly #running = new Map<Promise<unknown>, string>();
@@ -118,6 +125,13 @@ export class RequestBusImpl implements RequestBus {
     else hub.queries = this;
     this.#middleware = options.middleware ?? [];
     this.#maxDepth = options.maxCausationDepth ?? 32;
+    this.#maxDescendants = integerOption(
+      kind === 'command' ? 'createCommandBus' : 'createQueryBus',
+      'maxDescendants',
+      options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
+      1,
+      true,
+    );
     this.#closeTimeoutMs = positiveOption(
       kind === 'command' ? 'createCommandBus' : 'createQueryBus',
       'closeTimeoutMs',
@@ -235,7 +249,10 @@ export class RequestBusImpl implements RequestBus {
       id === undefined
         ? new LazyEnvelope(this, message, undefined, parent)
         : new LazyEnvelope(this, message, undefined, parent, { id });
-    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    if (parent !== undefined) {
+      if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+      countDescendant(envelope, this.#maxDescendants);
+    }
     envelope.stamp(); // a handler is usually async and may read the time after awaiting: fix it at send
     const ctx = new DispatchContext(
       this.#hub,
