@@ -1,6 +1,7 @@
 import { TidingsError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { integerOption } from './options.js';
+import { copyResult, snapshotResult } from './result-copy.js';
 
 /** A key's state in an {@link IdempotencyStore}. */
 export type IdempotencyRecord =
@@ -15,7 +16,11 @@ export type IdempotencyRecord =
   | {
       readonly status: 'completed';
       readonly key: string;
-      /** What the first run returned. Durable stores keep it as JSON. */
+      /**
+       * What the first run returned. Every read gets its own copy: durable stores keep it as JSON;
+       * the memory store keeps a structured clone and clones it again per read (a result that
+       * cannot be cloned is deep-frozen and shared instead).
+       */
       readonly result: unknown;
       readonly completedAt: number;
       /** When the key is forgotten and a repeat runs again. Epoch ms. */
@@ -112,6 +117,9 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     }
     return entry;
   };
+  /** A record as handed to a caller: a completed one carries its own copy of the result. */
+  const handOut = (entry: Entry): Entry =>
+    entry.status === 'completed' ? { ...entry, result: copyResult(entry.result) } : entry;
   const sweep = (now: number): void => {
     for (const [key, entry] of entries) {
       if (expiryOf(entry) > now) return;
@@ -170,13 +178,14 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     },
     prune,
     get(key) {
-      return Promise.resolve(live(key, clock.now()));
+      const entry = live(key, clock.now());
+      return Promise.resolve(entry === undefined ? undefined : handOut(entry));
     },
     begin(key, { leaseMs }) {
       const now = clock.now();
       sweep(now);
       const existing = live(key, now);
-      if (existing !== undefined) return Promise.resolve({ claimed: false, record: existing });
+      if (existing !== undefined) return Promise.resolve({ claimed: false, record: handOut(existing) });
       const full = makeRoom(now, key);
       if (full !== undefined) return Promise.reject(full);
       tokens += 1;
@@ -188,7 +197,8 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       const now = clock.now();
       const entry = entries.get(key);
       if (entry?.status !== 'in-progress' || entry.owner !== owner) return Promise.resolve(false);
-      write(key, { status: 'completed', key, result, completedAt: now, expiresAt: now + ttlMs });
+      const stored = snapshotResult(result);
+      write(key, { status: 'completed', key, result: stored, completedAt: now, expiresAt: now + ttlMs });
       return Promise.resolve(true);
     },
     fail(key, owner) {

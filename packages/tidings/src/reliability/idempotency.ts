@@ -3,6 +3,7 @@ import type { Middleware, MiddlewareContext } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { functionOption, invalidOption, positiveOption } from './options.js';
+import { copyResult, snapshotResult } from './result-copy.js';
 import { invoke, raceAbort, rejectWith } from './signals.js';
 
 /** Options shared by {@link idempotent} and {@link idempotencyMiddleware}. */
@@ -68,8 +69,15 @@ function runOnce<T>(
     inflightByStore.set(store, inflight);
   }
   const shared = inflight.get(key);
-  // A joiner may stop waiting through its own signal; the shared run goes on for the others.
-  if (shared !== undefined) return raceAbort(shared as Promise<T>, signal, `waiting for idempotency key '${key}'`);
+  // A joiner may stop waiting through its own signal; the shared run goes on for the others. Each
+  // joiner gets its own copy of the result, as from the store (see result-copy.ts).
+  if (shared !== undefined) {
+    return raceAbort(
+      shared.then((stored) => copyResult(stored as T)),
+      signal,
+      `waiting for idempotency key '${key}'`,
+    );
+  }
 
   const run = async (): Promise<T> => {
     for (;;) {
@@ -96,7 +104,11 @@ function runOnce<T>(
   const promise = run().finally(() => {
     inflight.delete(key);
   });
-  inflight.set(key, promise);
+  // The joiners' view is snapshotted when the run resolves, before the first caller (whose
+  // continuation is registered later) can mutate what it received.
+  const forJoiners = promise.then(snapshotResult);
+  forJoiners.catch(() => undefined); // without joiners nobody listens; the first caller gets the error
+  inflight.set(key, forJoiners);
   return promise;
 }
 
@@ -104,7 +116,9 @@ function runOnce<T>(
  * Runs `fn` at most once per `key` while the key is remembered: a repeat returns the first run's
  * result without running `fn`; a repeat that arrives while the first run is still going waits
  * for it and shares its outcome (result or error). A run that fails releases the key, so the
- * next repeat runs `fn` again — failures are retried, successes are not.
+ * next repeat runs `fn` again — failures are retried, successes are not. Each repeat receives its
+ * own copy of the first result (a structured clone; a result that cannot be cloned, e.g. one
+ * holding functions, is deep-frozen and shared instead), so no caller's mutation reaches another.
  *
  * @example
  * const store = createIdempotencyStore();
