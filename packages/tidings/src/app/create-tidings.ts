@@ -7,7 +7,8 @@ import type { HandlerContext, Hub } from '../bus/handler-context.js';
 import type { Middleware } from '../bus/middleware.js';
 import { RequestBusImpl, type CommandBus, type QueryBus } from '../bus/request-bus.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../bus/drain.js';
-import { positiveOption } from '../reliability/options.js';
+import { functionListOption, optionsObject, positiveOption, type OptionKeys } from '../reliability/options.js';
+import { definitionsOption } from '../bus/bus-options.js';
 import { systemClock } from '../time/clock.js';
 
 export interface TidingsOptions<
@@ -37,6 +38,40 @@ export interface TidingsOptions<
    * they take. Default 10 000.
    */
   readonly closeTimeoutMs?: number;
+}
+
+const COMPONENT = 'createTidings';
+
+type AnyTidingsOptions = TidingsOptions<readonly AnyDefinition[], readonly AnyDefinition[], readonly AnyDefinition[]>;
+
+const TIDINGS_KEYS = {
+  events: true,
+  commands: true,
+  queries: true,
+  clock: true,
+  nextId: true,
+  onError: true,
+  middleware: true,
+  maxCausationDepth: true,
+  maxDescendants: true,
+  closeTimeoutMs: true,
+} satisfies OptionKeys<AnyTidingsOptions>;
+
+const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
+  NonNullable<AnyTidingsOptions['middleware']>
+>;
+
+/** Keys and shapes of the app's own options; each bus checks the values it uses, under this name. */
+function checkTidingsOptions(options: AnyTidingsOptions): void {
+  optionsObject(COMPONENT, options, TIDINGS_KEYS);
+  definitionsOption(COMPONENT, 'commands', options.commands);
+  definitionsOption(COMPONENT, 'queries', options.queries);
+  if (options.middleware !== undefined) {
+    optionsObject(COMPONENT, options.middleware, TIDINGS_MIDDLEWARE_KEYS, 'options.middleware');
+    for (const kind of ['publish', 'handle', 'send', 'query'] as const) {
+      functionListOption(COMPONENT, `middleware.${kind}`, options.middleware[kind]);
+    }
+  }
 }
 
 type E<Ev extends readonly AnyDefinition[]> = EventMapOf<Ev>;
@@ -85,6 +120,7 @@ export function createTidings<
   const Cm extends readonly AnyDefinition[] = [],
   const Qr extends readonly AnyDefinition[] = [],
 >(options: TidingsOptions<Ev, Cm, Qr> = {}): Tidings<Ev, Cm, Qr> {
+  checkTidingsOptions(options);
   const hub: Hub = {};
   const shared = {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -100,6 +136,7 @@ export function createTidings<
       middleware: { publish: options.middleware?.publish ?? [], handle: options.middleware?.handle ?? [] },
     },
     hub,
+    COMPONENT,
   );
   const commands = new RequestBusImpl(
     'command',
@@ -109,6 +146,7 @@ export function createTidings<
       middleware: options.middleware?.send ?? [],
     },
     hub,
+    COMPONENT,
   );
   const queries = new RequestBusImpl(
     'query',
@@ -118,9 +156,10 @@ export function createTidings<
       middleware: options.middleware?.query ?? [],
     },
     hub,
+    COMPONENT,
   );
   const closeTimeoutMs = positiveOption(
-    'createTidings',
+    COMPONENT,
     'closeTimeoutMs',
     options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     true,

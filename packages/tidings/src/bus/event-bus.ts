@@ -9,6 +9,13 @@ import { validateAsync, validateSync } from '../messages/standard-schema.js';
 import { integerOption, positiveOption } from '../reliability/options.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { BackPressure, type Dispatcher } from './back-pressure.js';
+import {
+  checkEventBusOptions,
+  checkPublishOptions,
+  checkStreamOptions,
+  checkSubscribeOptions,
+  checkWaitFor,
+} from './bus-options.js';
 import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
 import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
@@ -72,7 +79,8 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   /** Accepted publishes that have not delivered yet (see #inProgress), with their event type. */
   readonly #publishing = new Map<Promise<void>, string>();
 
-  constructor(options: EventBusOptions = {}, hub: Hub = {}) {
+  constructor(options: EventBusOptions = {}, hub: Hub = {}, component = 'createEventBus') {
+    checkEventBusOptions(component, options);
     this.clock = options.clock ?? systemClock;
     this.nextId = options.nextId ?? uuidv7;
     this.hub = hub;
@@ -112,15 +120,9 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         return pending === undefined ? undefined : Promise.all(pending);
       });
     }
-    this.#maxDepth = options.maxCausationDepth ?? 32;
-    if (!Number.isInteger(this.#maxDepth) || this.#maxDepth < 1) {
-      throw new TidingsError(
-        'INVALID_OPTION',
-        `maxCausationDepth must be a positive integer, got ${String(options.maxCausationDepth)}.`,
-      );
-    }
+    this.#maxDepth = integerOption(component, 'maxCausationDepth', options.maxCausationDepth ?? 32, 1);
     this.#maxDescendants = integerOption(
-      'createEventBus',
+      component,
       'maxDescendants',
       options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
       1,
@@ -128,7 +130,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     );
     this.#checkSerializable = options.checkSerializable ?? true;
     this.#closeTimeoutMs = positiveOption(
-      'createEventBus',
+      component,
       'closeTimeoutMs',
       options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       true,
@@ -173,6 +175,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
 
   emitFrom(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): void {
     if (this.#closed) throw new BusClosedError(`emit '${describeType(event)}'`);
+    if (options !== undefined) checkPublishOptions('emit', options);
     const route = this.#routes.routeFor(messageType(event));
     if (this.#checkSerializable && event.metadata !== undefined)
       assertSerializable(event.metadata, route.type, 'metadata');
@@ -196,6 +199,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     from: unknown,
   ): Promise<void> {
     if (this.#closed) throw new BusClosedError(`publish '${describeType(event)}'`);
+    if (options !== undefined) checkPublishOptions('publish', options);
     const route = this.#routes.routeFor(messageType(event));
     if (this.#checkSerializable && event.metadata !== undefined)
       assertSerializable(event.metadata, route.type, 'metadata');
@@ -362,6 +366,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     handler: EventHandler<never, never>,
     options: SubscribeOptions<never> = {},
   ): Subscription {
+    checkSubscribeOptions(options as SubscribeOptions<unknown>);
     return this.#add(
       selector,
       handler as unknown as EventHandler<Envelope, DispatchContext>,
@@ -385,10 +390,16 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   waitFor(pattern: string, predicate?: (event: never) => boolean, options: WaitForOptions = {}): Promise<never> {
+    try {
+      checkWaitFor(predicate, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#waiters.waitFor(pattern, predicate, options);
   }
 
   stream(pattern: string, options: StreamOptions = {}): EventStream<never> {
+    checkStreamOptions(options);
     return this.#waiters.stream(pattern, options);
   }
 

@@ -7,7 +7,14 @@ import { assertMessageType } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, type StandardSchemaV1 } from '../messages/standard-schema.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { integerOption, positiveOption } from '../reliability/options.js';
+import { integerOption, optionsObject, positiveOption } from '../reliability/options.js';
+import {
+  checkHandleOptions,
+  checkRequestBusOptions,
+  checkRequestOptions,
+  COMMAND_BUS_KEYS,
+  QUERY_BUS_KEYS,
+} from './bus-options.js';
 import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
 import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
@@ -116,7 +123,9 @@ export class RequestBusImpl implements RequestBus {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}) {
+  constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}, component?: string) {
+    const name = component ?? (kind === 'command' ? 'createCommandBus' : 'createQueryBus');
+    checkRequestBusOptions(name, options);
     this.#kind = kind;
     this.clock = options.clock ?? systemClock;
     this.nextId = options.nextId ?? uuidv7;
@@ -124,16 +133,16 @@ export class RequestBusImpl implements RequestBus {
     if (kind === 'command') hub.commands = this;
     else hub.queries = this;
     this.#middleware = options.middleware ?? [];
-    this.#maxDepth = options.maxCausationDepth ?? 32;
+    this.#maxDepth = integerOption(name, 'maxCausationDepth', options.maxCausationDepth ?? 32, 1);
     this.#maxDescendants = integerOption(
-      kind === 'command' ? 'createCommandBus' : 'createQueryBus',
+      name,
       'maxDescendants',
       options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
       1,
       true,
     );
     this.#closeTimeoutMs = positiveOption(
-      kind === 'command' ? 'createCommandBus' : 'createQueryBus',
+      name,
       'closeTimeoutMs',
       options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       true,
@@ -164,6 +173,7 @@ export class RequestBusImpl implements RequestBus {
     handler: RequestHandler<never, unknown, never, never>,
     options: HandleOptions = {},
   ): Registration {
+    checkHandleOptions(options);
     assertMessageType(type, `${this.#kind} type`);
     if (typeof handler !== 'function') {
       throw new ValidationError(`handle('${type}') expects a handler function, got ${typeof handler}.`, [
@@ -223,6 +233,7 @@ export class RequestBusImpl implements RequestBus {
         [{ path: [], message: 'not an object' }],
       );
     }
+    if (options !== undefined) checkRequestOptions(this.#kind === 'command' ? 'send' : 'query', options);
     assertMessageType(message.type, `${this.#kind} type`);
     if (this.#schemas !== undefined) {
       if (!this.#schemas.has(message.type)) throw this.#unknown(message.type);
@@ -336,7 +347,7 @@ export function createCommandBus<M extends RequestMap = AnyRequestMap>(
 export function createCommandBus(
   options: Omit<RequestBusOptions, 'definitions'> & { readonly commands?: readonly AnyDefinition[] } = {},
 ): CommandBus {
-  const { commands, ...rest } = options;
+  const { commands, ...rest } = optionsObject('createCommandBus', options, COMMAND_BUS_KEYS);
   return new RequestBusImpl('command', commands === undefined ? rest : { ...rest, definitions: commands });
 }
 
@@ -357,6 +368,6 @@ export function createQueryBus<M extends RequestMap = AnyRequestMap>(
 export function createQueryBus(
   options: Omit<RequestBusOptions, 'definitions'> & { readonly queries?: readonly AnyDefinition[] } = {},
 ): QueryBus {
-  const { queries, ...rest } = options;
+  const { queries, ...rest } = optionsObject('createQueryBus', options, QUERY_BUS_KEYS);
   return new RequestBusImpl('query', queries === undefined ? rest : { ...rest, definitions: queries });
 }

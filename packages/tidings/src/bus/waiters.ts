@@ -1,4 +1,5 @@
-import { AbortedError, TidingsError, TimeoutError } from '../errors.js';
+import { AbortedError, TimeoutError } from '../errors.js';
+import { invalidOption } from '../reliability/options.js';
 import type { LazyEnvelope } from '../messages/envelope.js';
 import type { Envelope } from '../messages/message.js';
 import type { Clock } from '../time/clock.js';
@@ -41,13 +42,8 @@ export class Waiters {
   ): Promise<never> {
     const { timeout, signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(`waitFor('${pattern}')`, signal.reason));
-    if (timeout !== undefined && !(timeout >= 0)) {
-      return Promise.reject(
-        new TidingsError(
-          'INVALID_OPTION',
-          `waitFor timeout must be a non-negative number of milliseconds, got ${String(timeout)}.`,
-        ),
-      );
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+      return Promise.reject(invalidOption('waitFor', 'timeout', timeout, 'a number of milliseconds >= 0'));
     }
     return new Promise<never>((resolve, reject) => {
       const cleanup = (): void => {

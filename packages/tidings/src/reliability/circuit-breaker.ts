@@ -2,7 +2,17 @@ import { AbortedError } from '../errors.js';
 import type { Middleware } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { BulkheadFullError, CircuitOpenError, RateLimitedError } from './errors.js';
-import { functionOption, integerOption, invalidOption, positiveOption, ratioOption } from './options.js';
+import {
+  clockOption,
+  functionOption,
+  integerOption,
+  invalidOption,
+  optionsObject,
+  positiveOption,
+  ratioOption,
+  stringOption,
+  type OptionKeys,
+} from './options.js';
 import { RollingWindow } from './rolling-window.js';
 import { invoke } from './signals.js';
 
@@ -95,6 +105,20 @@ export interface CircuitBreaker {
   reset(): void;
 }
 
+const BREAKER_KEYS = {
+  name: true,
+  failureThreshold: true,
+  failureRate: true,
+  windowMs: true,
+  minimumCalls: true,
+  resetTimeoutMs: true,
+  halfOpenProbes: true,
+  probeTimeoutMs: true,
+  isFailure: true,
+  onStateChange: true,
+  clock: true,
+} satisfies OptionKeys<CircuitBreakerOptions>;
+
 /** Errors that say nothing about the dependency: the caller gave up, or the call was refused locally. */
 function neverCounted(error: unknown): boolean {
   return (
@@ -118,8 +142,11 @@ function neverCounted(error: unknown): boolean {
  * payments.onStateChange((c) => log.warn(`${c.breaker}: ${c.from} -> ${c.to} (${c.reason})`));
  * const receipt = await payments.execute(() => gateway.charge(order));
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+export function createCircuitBreaker(input?: CircuitBreakerOptions): CircuitBreaker {
   const component = 'createCircuitBreaker';
+  const options = optionsObject(component, input, BREAKER_KEYS);
+  stringOption(component, 'name', options.name);
+  clockOption(component, 'clock', options.clock);
   const name = options.name ?? 'circuit-breaker';
   const rateMode = options.failureRate !== undefined;
   if (rateMode && options.failureThreshold !== undefined) {

@@ -1,6 +1,6 @@
 import { TidingsError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { integerOption } from './options.js';
+import { clockOption, integerOption, oneOfOption, optionsObject, type OptionKeys } from './options.js';
 import { copyResult, snapshotResult } from './result-copy.js';
 
 /** A key's state in an {@link IdempotencyStore}. */
@@ -81,6 +81,8 @@ function expiryOf(entry: Entry): number {
   return entry.status === 'in-progress' ? entry.leaseExpiresAt : entry.expiresAt;
 }
 
+const STORE_KEYS = { clock: true, maxEntries: true, onFull: true } satisfies OptionKeys<MemoryIdempotencyStoreOptions>;
+
 /**
  * Creates an in-memory idempotency store: a map with TTLs read from the clock. Good for one
  * process and for tests; a key does not survive a restart, so use a durable store when the
@@ -90,16 +92,13 @@ function expiryOf(entry: Entry): number {
  * const store = createIdempotencyStore();
  * const receipt = await idempotent(() => charge(order), { store, key: `charge:${order.id}` });
  */
-export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): MemoryIdempotencyStore {
+export function createIdempotencyStore(input?: MemoryIdempotencyStoreOptions): MemoryIdempotencyStore {
+  const options = optionsObject('createIdempotencyStore', input, STORE_KEYS);
+  clockOption('createIdempotencyStore', 'clock', options.clock);
   const clock = options.clock ?? systemClock;
   const maxEntries = integerOption('createIdempotencyStore', 'maxEntries', options.maxEntries ?? 100_000, 1);
+  oneOfOption('createIdempotencyStore', 'onFull', options.onFull, ['evict-oldest', 'refuse']);
   const onFull = options.onFull ?? 'evict-oldest';
-  if (onFull !== 'evict-oldest' && onFull !== 'refuse') {
-    throw new TidingsError(
-      'INVALID_OPTION',
-      `createIdempotencyStore: onFull must be 'evict-oldest' or 'refuse', got ${JSON.stringify(onFull)}.`,
-    );
-  }
   // When full, an exhaustive prune runs at most once per clock tick that could have expired something:
   // `nextExpiry` is the earliest expiry seen by the last one, so a full store of live keys costs O(1).
   let nextExpiry = Number.NEGATIVE_INFINITY;

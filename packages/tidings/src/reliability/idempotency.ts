@@ -2,7 +2,16 @@ import { TidingsError } from '../errors.js';
 import type { Middleware, MiddlewareContext } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { IdempotencyStore } from './idempotency-store.js';
-import { functionOption, invalidOption, positiveOption } from './options.js';
+import {
+  clockOption,
+  functionOption,
+  invalidOption,
+  objectWithOption,
+  optionsObject,
+  positiveOption,
+  signalOption,
+  type OptionKeys,
+} from './options.js';
 import { copyResult, snapshotResult } from './result-copy.js';
 import { invoke, raceAbort, rejectWith } from './signals.js';
 
@@ -29,11 +38,29 @@ interface Settings {
   readonly clock: Clock;
 }
 
+const SETTINGS_KEYS = {
+  store: true,
+  ttlMs: true,
+  leaseMs: true,
+  pollIntervalMs: true,
+  clock: true,
+} satisfies OptionKeys<IdempotencyOptions>;
+const IDEMPOTENT_KEYS = { ...SETTINGS_KEYS, key: true, signal: true } as const;
+const MIDDLEWARE_KEYS = { ...SETTINGS_KEYS, key: true } as const;
+
 function settingsOf(component: string, options: IdempotencyOptions): Settings {
   const store = options.store as IdempotencyStore | undefined;
-  if (store === undefined || typeof store.begin !== 'function') {
+  if (store === undefined) {
     throw invalidOption(component, 'store', store, 'an IdempotencyStore (e.g. createIdempotencyStore())');
   }
+  objectWithOption(
+    component,
+    'store',
+    store,
+    ['get', 'begin', 'complete', 'fail'],
+    'an IdempotencyStore (e.g. createIdempotencyStore())',
+  );
+  clockOption(component, 'clock', options.clock);
   return {
     store,
     ttlMs: positiveOption(component, 'ttlMs', options.ttlMs ?? 24 * 3_600_000),
@@ -129,6 +156,8 @@ export function idempotent<T>(
   options: IdempotencyOptions & { readonly key: string; readonly signal?: AbortSignal },
 ): Promise<T> {
   try {
+    optionsObject('idempotent', options, IDEMPOTENT_KEYS);
+    signalOption('idempotent', 'signal', options.signal);
     const settings = settingsOf('idempotent', options);
     assertKey(options.key);
     return runOnce(settings, options.key, fn, options.signal);
@@ -153,6 +182,7 @@ export function defaultIdempotencyKey(ctx: MiddlewareContext): string {
 export function idempotencyMiddleware(
   options: IdempotencyOptions & { readonly key?: (ctx: MiddlewareContext) => string },
 ): Middleware {
+  optionsObject('idempotencyMiddleware', options, MIDDLEWARE_KEYS);
   const settings = settingsOf('idempotencyMiddleware', options);
   functionOption('idempotencyMiddleware', 'key', options.key);
   const keyOf = options.key ?? defaultIdempotencyKey;

@@ -48,7 +48,7 @@ export function optionsObject<T extends object>(
   if (options === undefined) return {} as T;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ValidationError(
-      `${component}: ${what} must be an object { ${listKeys(accepted)} }, got ${describeValue(options)}. Pass the settings by name, e.g. ${component}(…, { ${Object.keys(accepted)[0] ?? 'key'}: … }); nothing was done.`,
+      `${component}: ${what} must be an object { ${listKeys(accepted)} }, got ${describeArgument(options)}. Pass the settings by name, e.g. ${component}(…, { ${Object.keys(accepted)[0] ?? 'key'}: … }); nothing was done.`,
       [{ path: what === 'options' ? [] : what.split('.').slice(1), message: 'not an options object' }],
       { code: 'INVALID_OPTIONS' },
     );
@@ -68,6 +68,22 @@ export function optionsObject<T extends object>(
 export function assertKnownKeys(component: string, options: unknown, allowed: readonly string[]): void {
   if (options === undefined) return;
   optionsObject(component, options as object, Object.fromEntries(allowed.map((key) => [key, true] as const)));
+}
+
+/** What was passed where an options object goes: its kind, and its value when short. */
+function describeArgument(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `a ${typeof value} (${String(value)})`;
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 function listKeys(accepted: object): string {
@@ -164,4 +180,60 @@ export function ratioOption(component: string, option: string, value: number): n
 /** A function, when given. */
 export function functionOption(component: string, option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') throw invalidOption(component, option, value, 'a function');
+}
+
+/** A boolean, when given. */
+export function booleanOption(component: string, option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') throw invalidOption(component, option, value, 'a boolean');
+}
+
+/** A string of 1 to `maxLength` characters, when given. */
+export function stringOption(component: string, option: string, value: unknown, maxLength = 200): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw invalidOption(component, option, value, `a non-empty string of at most ${maxLength} characters`);
+  }
+}
+
+/** A {@link Clock} (an object with `now`, `setTimeout` and `sleep`), when given. */
+export function clockOption(component: string, option: string, value: unknown): void {
+  if (value === undefined) return;
+  const clock = value as Record<string, unknown> | null;
+  const ok =
+    typeof clock === 'object' &&
+    clock !== null &&
+    typeof clock['now'] === 'function' &&
+    typeof clock['setTimeout'] === 'function' &&
+    typeof clock['sleep'] === 'function';
+  if (!ok)
+    throw invalidOption(
+      component,
+      option,
+      value,
+      'a Clock { now, setTimeout, sleep } (systemClock or createFakeClock())',
+    );
+}
+
+/** An array whose items are all functions (a middleware list), when given. */
+export function functionListOption(component: string, option: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'function')) {
+    throw invalidOption(component, option, value, 'an array of functions');
+  }
+}
+
+/** An object with the given methods (a store, a limiter, a breaker …), when given. */
+export function objectWithOption(
+  component: string,
+  option: string,
+  value: unknown,
+  methods: readonly string[],
+  what: string,
+): void {
+  if (value === undefined) return;
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) throw invalidOption(component, option, value, what);
 }
