@@ -38,6 +38,8 @@ export interface TidingsOptions<
    * they take. Default 10 000.
    */
   readonly closeTimeoutMs?: number;
+  /** How long an awaited publish waits for room in full `wait` queues (see `EventBusOptions.queueWaitTimeoutMs`). Default 30 000. */
+  readonly queueWaitTimeoutMs?: number;
 }
 
 const COMPONENT = 'createTidings';
@@ -55,6 +57,7 @@ const TIDINGS_KEYS = {
   maxCausationDepth: true,
   maxDescendants: true,
   closeTimeoutMs: true,
+  queueWaitTimeoutMs: true,
 } satisfies OptionKeys<AnyTidingsOptions>;
 
 const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
@@ -133,6 +136,7 @@ export function createTidings<
       ...shared,
       ...(options.events === undefined ? {} : { events: options.events }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...(options.queueWaitTimeoutMs === undefined ? {} : { queueWaitTimeoutMs: options.queueWaitTimeoutMs }),
       middleware: { publish: options.middleware?.publish ?? [], handle: options.middleware?.handle ?? [] },
     },
     hub,

@@ -1,5 +1,6 @@
 import type { LazyEnvelope } from '../messages/envelope.js';
 import { categoryOf } from '../messages/names.js';
+import type { Clock } from '../time/clock.js';
 import { QueueFullError } from './bus-errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import type { Route } from './routing.js';
@@ -18,9 +19,14 @@ export interface Dispatcher {
  */
 export class BackPressure {
   readonly #registry: SubscriptionRegistry;
+  readonly #clock: Clock;
+  /** How long an awaited publish waits for room, in all, before QUEUE_WAIT_TIMEOUT. */
+  readonly #waitTimeoutMs: number;
 
-  constructor(registry: SubscriptionRegistry) {
+  constructor(registry: SubscriptionRegistry, clock: Clock, waitTimeoutMs: number) {
     this.#registry = registry;
+    this.#clock = clock;
+    this.#waitTimeoutMs = waitTimeoutMs;
   }
 
   /** A synchronous publish cannot wait: a full `wait` or `error` queue refuses the whole event. */
@@ -75,6 +81,7 @@ export class BackPressure {
    */
   async deliverWhenRoom(dispatcher: Dispatcher, envelope: LazyEnvelope, from: unknown): Promise<void> {
     envelope.stamp(); // its time is when it was published, not when room was found
+    let deadline: number | undefined;
     // The queue whose wake-up this publisher consumed. A queue wakes one waiter per freed slot, so a
     // woken publisher that does not use the slot (it is blocked by another queue, refused, or the
     // route changed) must hand the wake-up on, or a waiter behind it sleeps beside an empty queue.
@@ -91,9 +98,20 @@ export class BackPressure {
           return;
         }
         woken?.passOn();
-        woken = blocked.queue!;
+        woken = undefined;
+        const queue = blocked.queue!;
         // close() lets an accepted publish finish: it drains the queues, which makes room.
-        await woken.waitForSpace();
+        deadline ??= this.#clock.now() + this.#waitTimeoutMs;
+        const remaining = deadline - this.#clock.now();
+        if (remaining <= 0 || !(await queue.waitForSpace(remaining))) {
+          throw new QueueFullError(
+            'QUEUE_WAIT_TIMEOUT',
+            blocked.name,
+            queue.capacity,
+            `publish() waited ${this.#waitTimeoutMs} ms (queueWaitTimeoutMs) for room and none came: its handler is slow or stuck. Nothing was delivered; raise queueWaitTimeoutMs, speed the handler up, or choose another overflow policy.`,
+          );
+        }
+        woken = queue;
       }
     } finally {
       woken?.passOn();

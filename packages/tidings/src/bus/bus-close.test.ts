@@ -3,7 +3,7 @@ import { createTidings } from '../app/create-tidings.js';
 import { AbortedError, TimeoutError, ValidationError } from '../errors.js';
 import { defineCommand, defineEvent, payload } from '../messages/define.js';
 import { createFakeClock } from '../time/fake-clock.js';
-import { BusClosedError, CloseIncompleteError } from './bus-errors.js';
+import { BusClosedError, CloseIncompleteError, QueueFullError } from './bus-errors.js';
 import { createEventBus } from './event-bus.js';
 import { createCommandBus, createQueryBus } from './request-bus.js';
 
@@ -256,5 +256,63 @@ describe('command and query buses and the app close within their bound', () => {
     await clock.advance(10_000);
     await flush();
     expect(outcome.value).toBeInstanceOf(CloseIncompleteError);
+  });
+});
+
+describe('an awaited publish waits for room within queueWaitTimeoutMs', () => {
+  // Negative control: before the bound, the publish below waited for ever beside the stuck consumer.
+  it('is refused with QUEUE_WAIT_TIMEOUT after 30 s by default, delivering nothing and leaving no waiter behind', async () => {
+    const clock = createFakeClock();
+    const bus = createEventBus({ clock, onError: () => {} });
+    const seen: unknown[] = [];
+    const sub = bus.subscribe(
+      'tick.happened',
+      (e) => {
+        seen.push(e.data);
+        return never();
+      },
+      { name: 'stuck-consumer', queue: { capacity: 1 } },
+    );
+    bus.emit({ type: 'tick.happened', data: 1 });
+    await flush();
+    bus.emit({ type: 'tick.happened', data: 2 }); // fills the queue
+    // An event recorded long ago (occurredAt in the past) still gets the full wait.
+    const published = outcomeOf(bus.publish({ type: 'tick.happened', data: 3 }, { occurredAt: new Date(-1e9) }));
+    await clock.advance(29_999);
+    expect(published.value).toBe('pending');
+    expect(sub.stats().queue?.waitingPublishers).toBe(1);
+    await clock.advance(1);
+    await flush();
+    expect(published.value).toBeInstanceOf(QueueFullError);
+    expect(published.value).toMatchObject({ code: 'QUEUE_WAIT_TIMEOUT', subscription: 'stuck-consumer' });
+    expect((published.value as Error).message).toContain('30000 ms (queueWaitTimeoutMs)');
+    expect(sub.stats().queue).toMatchObject({ waitingPublishers: 0, length: 1 });
+    expect(seen).toEqual([1]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a publish that gets room in time is delivered and its timer cancelled; the bound is configurable', async () => {
+    const clock = createFakeClock();
+    const bus = createEventBus({ clock, queueWaitTimeoutMs: 5_000 });
+    const seen: unknown[] = [];
+    bus.subscribe(
+      'tick.happened',
+      async (e) => {
+        await clock.sleep(1_000);
+        seen.push(e.data);
+      },
+      { queue: { capacity: 1 } },
+    );
+    bus.emit({ type: 'tick.happened', data: 1 });
+    await flush();
+    bus.emit({ type: 'tick.happened', data: 2 });
+    const published = bus.publish({ type: 'tick.happened', data: 3 });
+    await clock.advance(3_000);
+    await published;
+    expect(seen).toEqual([1, 2, 3]);
+    expect(clock.pending()).toBe(0);
+    expect(() => createEventBus({ queueWaitTimeoutMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 });

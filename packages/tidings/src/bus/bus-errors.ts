@@ -9,13 +9,19 @@ export class BusClosedError extends TidingsError {
 
 /**
  * A queued subscription's queue is full and its overflow policy does not allow waiting here:
- * policy `error`, a synchronous `emit` into a `wait` queue, or a handler publishing into its own
- * full queue (waiting would deadlock). Nothing was delivered to any subscriber.
+ * policy `error`, a synchronous `emit` into a `wait` queue, a handler publishing into its own
+ * full queue (waiting would deadlock, `QUEUE_DEADLOCK`), or an awaited publish that found no room
+ * within `queueWaitTimeoutMs` (`QUEUE_WAIT_TIMEOUT`). Nothing was delivered to any subscriber.
  */
 export class QueueFullError extends TidingsError {
   readonly subscription: string;
   readonly capacity: number;
-  constructor(code: 'QUEUE_FULL' | 'QUEUE_DEADLOCK', subscription: string, capacity: number, hint: string) {
+  constructor(
+    code: 'QUEUE_FULL' | 'QUEUE_DEADLOCK' | 'QUEUE_WAIT_TIMEOUT',
+    subscription: string,
+    capacity: number,
+    hint: string,
+  ) {
     super(code, `The queue of subscription '${subscription}' is full (capacity ${capacity}). ${hint}`);
     this.subscription = subscription;
     this.capacity = capacity;

@@ -30,6 +30,7 @@ export const EVENT_BUS_KEYS = {
   maxDescendants: true,
   checkSerializable: true,
   closeTimeoutMs: true,
+  queueWaitTimeoutMs: true,
 } satisfies OptionKeys<EventBusOptions>;
 
 const BUS_MIDDLEWARE_KEYS = { publish: true, handle: true } satisfies OptionKeys<

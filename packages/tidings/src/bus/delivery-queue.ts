@@ -138,12 +138,26 @@ export class DeliveryQueue<E> {
   }
 
   /**
-   * Resolves when there is room. Waiting publishers are woken in arrival order, one per freed slot;
+   * Resolves `true` when there is room, `false` when `timeoutMs` elapsed first. Waiting publishers are woken in arrival order, one per freed slot;
    * a publisher arriving while room exists takes it without queueing behind them, so the order
    * among concurrent publishers is not strictly first-come (each publisher's own order is kept).
    */
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  waitForSpace(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer?.cancel();
+        resolve(true);
+      };
+      // A waiter that gives up leaves the list, so publishers timing out beside a stuck consumer
+      // leave nothing behind.
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : this.#clock.setTimeout(() => {
+              if (this.#spaceWaiters.remove(wake)) resolve(false);
+            }, timeoutMs);
+      this.#spaceWaiters.push(wake);
+    });
   }
 
   /**

@@ -111,6 +111,12 @@ export interface EventBusOptions {
    * take. Default 10 000.
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * How long an awaited `publish()` waits, in all, for room in full `wait` queues before it is
+   * refused with `QueueFullError` (code `QUEUE_WAIT_TIMEOUT`, nothing delivered), ms on the bus's
+   * clock; `Infinity` waits as long as it takes. Default 30 000.
+   */
+  readonly queueWaitTimeoutMs?: number;
 }
 
 type Ctx<E extends EventMap, C extends AnyRequestMap, Q extends AnyRequestMap> = HandlerContext<E, C, Q>;

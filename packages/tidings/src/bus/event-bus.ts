@@ -42,6 +42,9 @@ import { Waiters } from './waiters.js';
 // isolation. Routing (routing.ts), the subscription registry (subscription-registry.ts), room
 // checks of queues (back-pressure.ts) and waitFor/stream (waiters.ts) have their own files.
 
+/** How long an awaited publish waits for room in full `wait` queues by default, ms (decision 0415). */
+const DEFAULT_QUEUE_WAIT_TIMEOUT_MS = 30_000;
+
 /** The name under which emit's publish middleware is tracked and reported. */
 const PUBLISH_MIDDLEWARE = 'publish middleware';
 
@@ -95,7 +98,16 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       changed: () => this.#routes.clear(),
     });
     this.#routes = new RouteTable(this.#registry, options.events, publishMw.length > 0);
-    this.#backPressure = new BackPressure(this.#registry);
+    this.#backPressure = new BackPressure(
+      this.#registry,
+      this.clock,
+      positiveOption(
+        component,
+        'queueWaitTimeoutMs',
+        options.queueWaitTimeoutMs ?? DEFAULT_QUEUE_WAIT_TIMEOUT_MS,
+        true,
+      ),
+    );
     this.#dispatcher = {
       routeFor: (type) => this.#routes.routeFor(type),
       deliver: (route, envelope, collect, from) => this.#deliver(route, envelope, collect, from),
