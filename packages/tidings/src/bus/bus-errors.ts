@@ -99,6 +99,11 @@ export class CloseIncompleteError extends TidingsError {
  * One root message (published outside any handler) has caused more messages than the fan-out
  * limit allows, counting every generation: a fan-out storm (each handler publishing several
  * messages per message it handles) that the causation-depth limit cannot stop.
+ *
+ * @example
+ * const bus = createEventBus({ maxDescendants: 50_000, onError: ({ error }) => {
+ *   if (error instanceof FanOutLimitError) alert(`storm: ${error.chain.join(' -> ')}`);
+ * } });
  */
 export class FanOutLimitError extends TidingsError {
   /** The message types from the root to the message that was refused. */
