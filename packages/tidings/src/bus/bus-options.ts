@@ -114,6 +114,16 @@ export function checkPublishOptions(component: 'emit' | 'publish', options: Publ
   }
 }
 
+/** {@link checkPublishOptions} for `publish`: a rejected promise when refused, else undefined. */
+export function refusePublishOptions(options: PublishOptions): Promise<never> | undefined {
+  try {
+    checkPublishOptions('publish', options);
+    return undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Checks subscribe options (the queue options are checked by the queue). */
 export function checkSubscribeOptions(options: SubscribeOptions<unknown>): void {
   optionsObject('subscribe', options, SUBSCRIBE_KEYS);
