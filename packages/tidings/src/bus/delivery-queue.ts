@@ -1,4 +1,5 @@
 import { TidingsError } from '../errors.js';
+import { functionOption, integerOption, oneOfOption } from '../reliability/options.js';
 import type { Clock } from '../time/clock.js';
 import { Deque } from './deque.js';
 
@@ -47,15 +48,8 @@ interface Item<E> {
   readonly key: string | undefined;
 }
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new TidingsError('INVALID_OPTION', `queue.${name} must be a positive integer, got ${String(value)}.`);
-  }
-  return value;
-}
-
-const POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
+/** The overflow policies, in the order they are documented. */
+export const POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
 
 /**
  * A bounded queue with its own workers. Handlers run asynchronously (never inside the publisher's
@@ -94,15 +88,11 @@ export class DeliveryQueue<E> {
     onFailure: (error: unknown, message: E) => void,
     clock: Clock,
   ) {
-    this.capacity = positiveInt('capacity', options.capacity, 1024);
-    this.concurrency = positiveInt('concurrency', options.concurrency, 1);
+    this.capacity = integerOption('subscribe', 'queue.capacity', options.capacity ?? 1024, 1);
+    this.concurrency = integerOption('subscribe', 'queue.concurrency', options.concurrency ?? 1, 1);
+    oneOfOption('subscribe', 'queue.overflow', options.overflow, POLICIES);
+    functionOption('subscribe', 'queue.key', options.key);
     this.overflow = options.overflow ?? 'wait';
-    if (!POLICIES.includes(this.overflow)) {
-      throw new TidingsError(
-        'INVALID_OPTION',
-        `queue.overflow must be one of ${POLICIES.join(', ')}, got ${String(this.overflow)}.`,
-      );
-    }
     this.#keyOf = this.concurrency > 1 ? (options.key ?? defaultKey) : undefined;
     this.#run = run;
     this.#onFailure = onFailure;
@@ -148,12 +138,26 @@ export class DeliveryQueue<E> {
   }
 
   /**
-   * Resolves when there is room. Waiting publishers are woken in arrival order, one per freed slot;
+   * Resolves `true` when there is room, `false` when `timeoutMs` elapsed first. Waiting publishers are woken in arrival order, one per freed slot;
    * a publisher arriving while room exists takes it without queueing behind them, so the order
    * among concurrent publishers is not strictly first-come (each publisher's own order is kept).
    */
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  waitForSpace(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer?.cancel();
+        resolve(true);
+      };
+      // A waiter that gives up leaves the list, so publishers timing out beside a stuck consumer
+      // leave nothing behind.
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : this.#clock.setTimeout(() => {
+              if (this.#spaceWaiters.remove(wake)) resolve(false);
+            }, timeoutMs);
+      this.#spaceWaiters.push(wake);
+    });
   }
 
   /**
