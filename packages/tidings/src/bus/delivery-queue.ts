@@ -55,7 +55,8 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
-const POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
+/** Every overflow policy, for option checks (the bus's queues and the streams' `buffer`). */
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
 
 /**
  * A bounded queue with its own workers. Handlers run asynchronously (never inside the publisher's
@@ -69,6 +70,7 @@ export class DeliveryQueue<E> {
   readonly #run: (message: E) => unknown;
   readonly #onFailure: (error: unknown, message: E) => void;
   readonly #clock: Clock;
+  readonly #onDrop: ((message: E) => void) | undefined;
   readonly #fifo = new Deque<Item<E>>();
   /** Keys being handled now, and the messages of those keys that wait behind them. */
   readonly #busy = new Map<string, Deque<Item<E>>>();
@@ -93,20 +95,22 @@ export class DeliveryQueue<E> {
     run: (message: E) => unknown,
     onFailure: (error: unknown, message: E) => void,
     clock: Clock,
+    onDrop?: (message: E) => void,
   ) {
     this.capacity = positiveInt('capacity', options.capacity, 1024);
     this.concurrency = positiveInt('concurrency', options.concurrency, 1);
     this.overflow = options.overflow ?? 'wait';
-    if (!POLICIES.includes(this.overflow)) {
+    if (!OVERFLOW_POLICIES.includes(this.overflow)) {
       throw new TidingsError(
         'INVALID_OPTION',
-        `queue.overflow must be one of ${POLICIES.join(', ')}, got ${String(this.overflow)}.`,
+        `queue.overflow must be one of ${OVERFLOW_POLICIES.join(', ')}, got ${String(this.overflow)}.`,
       );
     }
     this.#keyOf = this.concurrency > 1 ? (options.key ?? defaultKey) : undefined;
     this.#run = run;
     this.#onFailure = onFailure;
     this.#clock = clock;
+    this.#onDrop = onDrop;
   }
 
   get full(): boolean {
@@ -124,6 +128,7 @@ export class DeliveryQueue<E> {
     if (this.#length >= this.capacity) {
       if (this.overflow === 'drop-newest') {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
       // The bus checks room for `wait` and `error` in the same synchronous step before offering,
@@ -136,6 +141,7 @@ export class DeliveryQueue<E> {
       }
       if (!this.#dropOldest()) {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
     }
@@ -221,6 +227,7 @@ export class DeliveryQueue<E> {
     else if (oldest.key !== undefined) this.#busy.get(oldest.key)?.shift();
     this.#length--;
     this.#dropped++;
+    this.#onDrop?.(oldest.message);
     return true;
   }
 
