@@ -5,13 +5,13 @@ import { openMqttSink, openMqttSource } from '@tidings/mqtt';
 // Validation happens before any connection: these never reach a broker (the URL is unroutable on purpose).
 const url = 'mqtt://127.0.0.1:1';
 
-async function refused(open: () => Promise<unknown>, pattern: RegExp): Promise<void> {
+async function refused(open: () => Promise<unknown>, pattern: RegExp, code = 'INVALID_OPTION'): Promise<void> {
   const error = await open().then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(ValidationError);
-  expect(error).toMatchObject({ code: 'INVALID_OPTION' });
+  expect(error).toMatchObject({ code });
   expect((error as Error).message).toMatch(pattern);
 }
 
@@ -23,7 +23,11 @@ describe('MQTT options are checked before connecting', () => {
     );
     await refused(() => openMqttSource({ url, topic: [] }), /topic' must be a topic filter or a non-empty list/);
     await refused(() => openMqttSource({ url, topic: 'a', prefetch: -1 }), /prefetch' must be an integer >= 0, got -1/);
-    await refused(() => openMqttSource({ url, topic: 'a', qos: 1, retry: true } as never), /unknown option 'retry'/);
+    await refused(
+      () => openMqttSource({ url, topic: 'a', qos: 1, retry: true } as never),
+      /unknown option 'retry'/,
+      'UNKNOWN_OPTION',
+    );
     await refused(() => openMqttSource({ url: '', topic: 'a' }), /url' must be a non-empty string/);
   });
 
@@ -36,6 +40,7 @@ describe('MQTT options are checked before connecting', () => {
     await refused(
       () => openMqttSink({ url, topic: 't', serialise: JSON.stringify } as never),
       /unknown option 'serialise'/,
+      'UNKNOWN_OPTION',
     );
   });
 });

@@ -21,9 +21,9 @@ export function assertKnown(component: string, options: object, known: readonly 
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new ValidationError(
-        `${component}: unknown option '${key}'. Known options: ${known.join(', ')}. Remove it or fix its spelling.`,
+        `${component}: unknown option '${key}'. Accepted options: ${known.map((k) => `'${k}'`).join(', ')}. Remove it or fix its spelling.`,
         [{ path: [key], message: 'unknown option' }],
-        { code: 'INVALID_OPTION' },
+        { code: 'UNKNOWN_OPTION' },
       );
     }
   }

@@ -21,7 +21,7 @@ export interface BatchOptions extends Omit<CommonStageOptions, 'onError'> {
  * pipe(bus.stream('sensor.reading'), batch({ size: 1000, within: '5s' }), map((b) => b.length));
  */
 export function batch<T>(options: BatchOptions): Stage<T, T[]> {
-  const { name } = commonOptions('batch', options, ['size', 'within']);
+  const { name } = commonOptions('batch', options, ['size', 'within'], false);
   const size = options.size === undefined ? Number.POSITIVE_INFINITY : integerOption('batch', 'size', options.size, 1);
   const within = options.within === undefined ? undefined : durationOption('batch', 'within', options.within);
   if (options.size === undefined && within === undefined) {

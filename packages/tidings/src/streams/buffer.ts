@@ -28,7 +28,7 @@ export interface BufferOptions {
  * pipe(bus.stream('sensor.reading'), buffer({ capacity: 10_000, overflow: 'drop-oldest' }), map(slowEnrich));
  */
 export function buffer<T>(options: BufferOptions): DecouplingStage<T, T> {
-  const { name } = commonOptions('buffer', options, ['capacity', 'overflow']);
+  const { name } = commonOptions('buffer', options, ['capacity', 'overflow'], false);
   const capacity = integerOption('buffer', 'capacity', options.capacity, 1);
   const overflow = enumOption('buffer', 'overflow', options.overflow, OVERFLOW_POLICIES, 'wait');
   return {

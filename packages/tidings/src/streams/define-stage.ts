@@ -12,14 +12,18 @@ export interface CommonStageOptions {
 
 export const COMMON_KEYS = ['name', 'onError'] as const;
 
-/** Validates an operator's options (unknown keys refused) and returns its name and error policy. */
+/**
+ * Validates an operator's options (unknown keys refused) and returns its name and error policy.
+ * Operators without functions of their own (`batch`, `buffer`) take no `onError`.
+ */
 export function commonOptions(
   operator: string,
-  options: object | undefined,
+  options: unknown,
   known: readonly string[],
+  withErrorPolicy = true,
 ): { name: string | undefined; onError: StageErrorPolicy | undefined } {
-  if (options === undefined) return { name: undefined, onError: undefined };
-  assertOptions(operator, options, [...known, ...COMMON_KEYS]);
+  if (options === undefined && known.length === 0) return { name: undefined, onError: undefined };
+  assertOptions(operator, options, [...known, ...(withErrorPolicy ? COMMON_KEYS : ['name'])]);
   const o = options as CommonStageOptions;
   return {
     name: nameOption(operator, o.name),

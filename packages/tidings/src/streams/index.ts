@@ -27,3 +27,5 @@ export { buffer } from './buffer.js';
 export type { BufferOptions } from './buffer.js';
 export { publishTo, appendTo } from './sinks.js';
 export type { NamedSink, PublishToOptions, AppendToOptions } from './sinks.js';
+export { storeSource } from './store-source.js';
+export type { StoreSource, StoreSourceOptions, StoreSourceStats } from './store-source.js';

@@ -3,8 +3,8 @@ import { ValidationError } from 'tidings';
 import type { Stage } from 'tidings/streams';
 import { aggregate, batch, buffer, filter, map, pipe, throttle, window } from 'tidings/streams';
 
-/** Asserts a ValidationError coded INVALID_OPTION whose message matches `pattern`. */
-function refused(define: () => unknown, pattern: RegExp): void {
+/** Asserts a ValidationError coded `code` (INVALID_OPTION unless said) whose message matches `pattern`. */
+function refused(define: () => unknown, pattern: RegExp, code = 'INVALID_OPTION'): void {
   let error: unknown;
   try {
     define();
@@ -12,7 +12,7 @@ function refused(define: () => unknown, pattern: RegExp): void {
     error = e;
   }
   expect(error).toBeInstanceOf(ValidationError);
-  expect(error).toMatchObject({ code: 'INVALID_OPTION' });
+  expect(error).toMatchObject({ code });
   expect((error as Error).message).toMatch(pattern);
 }
 
@@ -50,23 +50,27 @@ describe('bad options are refused at definition, with what was expected and what
   });
 
   it('unknown option keys, on every operator and on start()', () => {
-    refused(
+    const unknown = (define: () => unknown, pattern: RegExp): void => refused(define, pattern, 'UNKNOWN_OPTION');
+    unknown(
       () => window({ size: '1s', slid: '1s' } as never),
-      /window: unknown option 'slid'. Known options: by, size, slide/,
+      /window: unknown option 'slid'. Accepted options: 'by', 'size', 'slide'/,
     );
-    refused(() => batch({ size: 1, timeout: 5 } as never), /batch: unknown option 'timeout'/);
-    refused(() => buffer({ capacity: 1, policy: 'wait' } as never), /buffer: unknown option 'policy'/);
-    refused(() => throttle({ every: '1s', per: 'x' } as never), /throttle: unknown option 'per'/);
-    refused(() => map((x) => x, { concurrency: 4 } as never), /map: unknown option 'concurrency'/);
-    refused(() => filter(() => true, { name: '' }), /filter: option 'name' must be a non-empty string/);
-    refused(
+    unknown(() => batch({ size: 1, timeout: 5 } as never), /batch: unknown option 'timeout'/);
+    unknown(() => batch({ size: 1, onError: 'skip' } as never), /batch: unknown option 'onError'/);
+    unknown(() => buffer({ capacity: 1, policy: 'wait' } as never), /buffer: unknown option 'policy'/);
+    unknown(() => throttle({ every: '1s', per: 'x' } as never), /throttle: unknown option 'per'/);
+    unknown(() => map((x) => x, { concurrency: 4 } as never), /map: unknown option 'concurrency'/);
+    unknown(
       () => aggregate({ initial: () => 0, add: () => 0, reduce: () => 0 } as never),
       /aggregate: unknown option 'reduce'/,
     );
-    refused(
+    unknown(
       () => pipe([1]).start({ clock: undefined, timeout: 1 } as never),
       /pipeline.start: unknown option 'timeout'/,
     );
+    refused(() => filter(() => true, { name: '' }), /filter: option 'name' must be a non-empty string/);
+    refused(() => window(undefined as never), /window: expected an options object, got undefined/, 'INVALID_OPTIONS');
+    refused(() => batch(42 as never), /batch: options must be an object/, 'INVALID_OPTIONS');
   });
 
   it('missing or non-function callbacks and a bad error policy', () => {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { assertKnownKeys } from '../reliability/options.js';
 
 // Definition-time checks shared by every stage. A bad option is refused with a ValidationError
 // coded INVALID_OPTION naming the operator, the option, what it got and what it accepts, before
@@ -29,24 +30,19 @@ export function invalidOption(operator: string, option: string, value: unknown, 
   );
 }
 
-/** Refuses anything but a plain object whose keys are all in `known`: a misspelt option is an error, never ignored. */
+/**
+ * Refuses anything but a plain object whose keys are all in `known`: a misspelt option is an error
+ * (`UNKNOWN_OPTION`, the store's and reliability's shared check), never ignored.
+ */
 export function assertOptions(operator: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+  if (options === undefined) {
     throw new ValidationError(
-      `${operator}: expected an options object, got ${describe(options)}. Pass { ${known.join(', ')} }.`,
-      [{ path: [], message: 'expected an object' }],
-      { code: 'INVALID_OPTION' },
+      `${operator}: expected an options object, got undefined. Pass { ${known.join(', ')} }.`,
+      [{ path: [], message: 'options required' }],
+      { code: 'INVALID_OPTIONS' },
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ValidationError(
-        `${operator}: unknown option '${key}'. Known options: ${known.join(', ')}. Remove it or fix its spelling.`,
-        [{ path: [key], message: 'unknown option' }],
-        { code: 'INVALID_OPTION' },
-      );
-    }
-  }
+  assertKnownKeys(operator, options, known);
 }
 
 /** A whole number >= `min`. */
