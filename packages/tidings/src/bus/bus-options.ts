@@ -11,7 +11,7 @@ import {
   stringOption,
   type OptionKeys,
 } from '../reliability/options.js';
-import { POLICIES, type QueueOptions } from './delivery-queue.js';
+import { OVERFLOW_POLICIES, type QueueOptions } from './delivery-queue.js';
 import type { EventBusOptions, StreamOptions, SubscribeOptions, WaitForOptions } from './event-bus-types.js';
 import type { PublishOptions, RequestOptions } from './handler-context.js';
 import type { HandleOptions, RequestBusOptions } from './request-bus.js';
@@ -145,7 +145,7 @@ export function checkWaitFor(predicate: unknown, options: WaitForOptions): void 
 export function checkStreamOptions(options: StreamOptions): void {
   optionsObject('stream', options, STREAM_KEYS);
   if (options.capacity !== undefined) integerOption('stream', 'capacity', options.capacity, 1);
-  oneOfOption('stream', 'overflow', options.overflow, POLICIES);
+  oneOfOption('stream', 'overflow', options.overflow, OVERFLOW_POLICIES);
   signalOption('stream', 'signal', options.signal);
 }
 

@@ -48,8 +48,8 @@ interface Item<E> {
   readonly key: string | undefined;
 }
 
-/** The overflow policies, in the order they are documented. */
-export const POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
+/** Every overflow policy, in the order they are documented (the bus's queues and the streams' `buffer`). */
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
 
 /**
  * A bounded queue with its own workers. Handlers run asynchronously (never inside the publisher's
@@ -63,6 +63,7 @@ export class DeliveryQueue<E> {
   readonly #run: (message: E) => unknown;
   readonly #onFailure: (error: unknown, message: E) => void;
   readonly #clock: Clock;
+  readonly #onDrop: ((message: E) => void) | undefined;
   readonly #fifo = new Deque<Item<E>>();
   /** Keys being handled now, and the messages of those keys that wait behind them. */
   readonly #busy = new Map<string, Deque<Item<E>>>();
@@ -87,16 +88,18 @@ export class DeliveryQueue<E> {
     run: (message: E) => unknown,
     onFailure: (error: unknown, message: E) => void,
     clock: Clock,
+    onDrop?: (message: E) => void,
   ) {
     this.capacity = integerOption('subscribe', 'queue.capacity', options.capacity ?? 1024, 1);
     this.concurrency = integerOption('subscribe', 'queue.concurrency', options.concurrency ?? 1, 1);
-    oneOfOption('subscribe', 'queue.overflow', options.overflow, POLICIES);
+    oneOfOption('subscribe', 'queue.overflow', options.overflow, OVERFLOW_POLICIES);
     functionOption('subscribe', 'queue.key', options.key);
     this.overflow = options.overflow ?? 'wait';
     this.#keyOf = this.concurrency > 1 ? (options.key ?? defaultKey) : undefined;
     this.#run = run;
     this.#onFailure = onFailure;
     this.#clock = clock;
+    this.#onDrop = onDrop;
   }
 
   get full(): boolean {
@@ -114,6 +117,7 @@ export class DeliveryQueue<E> {
     if (this.#length >= this.capacity) {
       if (this.overflow === 'drop-newest') {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
       // The bus checks room for `wait` and `error` in the same synchronous step before offering,
@@ -126,6 +130,7 @@ export class DeliveryQueue<E> {
       }
       if (!this.#dropOldest()) {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
     }
@@ -225,6 +230,7 @@ export class DeliveryQueue<E> {
     else if (oldest.key !== undefined) this.#busy.get(oldest.key)?.shift();
     this.#length--;
     this.#dropped++;
+    this.#onDrop?.(oldest.message);
     return true;
   }
 
