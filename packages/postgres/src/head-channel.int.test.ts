@@ -116,7 +116,12 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
       max: 4,
     });
     const owner = await stores.open();
-    const store = postgresEventStore({ pool, schema: owner.schema, pollIntervalMs: 20, onError: (e) => errors.push(e) });
+    const store = postgresEventStore({
+      pool,
+      schema: owner.schema,
+      pollIntervalMs: 20,
+      onError: (e) => errors.push(e),
+    });
     const peer = postgresEventStore({ connectionString: PG_URL, schema: owner.schema, ...NO_POLL });
     try {
       const seen: bigint[] = [];

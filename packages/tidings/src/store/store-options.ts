@@ -97,6 +97,9 @@ export function resolveStoreOptions(
 /**
  * A whole number in `[min, max]`, or `fallback` when `undefined`. NaN, fractions, Infinity,
  * strings and `null` are refused with ValidationError `INVALID_OPTION`.
+ *
+ * @example
+ * const pageSize = countOption('sqliteEventStore', 'readPageSize', options.readPageSize, 500, 1);
  */
 export function countOption(
   component: string,
@@ -114,7 +117,12 @@ export function countOption(
   return value;
 }
 
-/** One of `allowed`, or `fallback` when `undefined`. */
+/**
+ * One of `allowed`, or `fallback` when `undefined` (ValidationError `INVALID_OPTION` otherwise).
+ *
+ * @example
+ * const level = choiceOption('sqliteEventStore', 'synchronous', options.synchronous, ['normal', 'full'], 'normal');
+ */
 export function choiceOption<T extends string | boolean>(
   component: string,
   option: string,

@@ -49,6 +49,10 @@ const APPEND_OPTION_KEYS = ['expectedVersion'];
  * Validates append's third argument: nothing, or an object whose only key is `expectedVersion`
  * (`undefined` there means `'any'`). An expected version passed in its place (`'no-stream'`, `0n`),
  * `null` or a misspelt key would otherwise turn the concurrency check off.
+ *
+ * @example
+ * resolveAppendOptions('order-1', { expectedVersion: 3n }); // 3n
+ * resolveAppendOptions('order-1', 'no-stream'); // ValidationError INVALID_OPTIONS
  */
 export function resolveAppendOptions(streamId: string, options: unknown): ExpectedVersion {
   if (options === undefined) return 'any';
