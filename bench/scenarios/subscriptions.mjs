@@ -15,7 +15,7 @@ const sizes = () => (quick() ? { warmup: 300, measured: 2_000 } : { warmup: 1_00
 const CONTENDERS = ['sqlite', 'postgres'];
 // The stores' defaults, reported with the figures: how often other processes' commits are looked for.
 const SQLITE_POLL_MS = 100; // sqliteEventStore pollIntervalMs (PRAGMA data_version)
-const PG_HEAD_POLL_MS = 500; // postgresEventStore headPollMs (only while the LISTEN connection is down)
+const PG_HEAD_POLL_MS = 500; // postgresEventStore pollIntervalMs (only while the LISTEN connection is down)
 const SUBSCRIPTION_POLL_MS = 1_000; // store.subscribe pollIntervalMs (the safety net under wake-ups)
 const STREAM = 'tick-1';
 
@@ -225,7 +225,7 @@ export default {
           ),
           floor('postgres', 25, 'PostgreSQL, another process: p99 < 25 ms (LISTEN/NOTIFY)'),
         ],
-        note: `SQLite notices another process's commits by polling \`PRAGMA data_version\` every \`pollIntervalMs\` (default ${SQLITE_POLL_MS} ms, used here), so its latency is about half the interval on average and up to the interval. PostgreSQL's writer sends one NOTIFY per committed batch after the commit; the subscriber's store LISTENs on a dedicated connection (the head poll, \`headPollMs\` ${PG_HEAD_POLL_MS} ms, runs only while that connection is down).`,
+        note: `SQLite notices another process's commits by polling \`PRAGMA data_version\` every \`pollIntervalMs\` (default ${SQLITE_POLL_MS} ms, used here), so its latency is about half the interval on average and up to the interval. PostgreSQL's writer sends one NOTIFY per committed batch after the commit; the subscriber's store LISTENs on a dedicated connection (the head poll, \`pollIntervalMs\` ${PG_HEAD_POLL_MS} ms, runs only while that connection is down).`,
       },
     ];
   },
@@ -243,7 +243,7 @@ export default {
     try {
       const version = await withAdmin(async (c) => (await c.query('show server_version')).rows[0].server_version);
       return [
-        `SQLite: poll interval for other processes' commits (\`pollIntervalMs\`) ${SQLITE_POLL_MS} ms (the default). PostgreSQL ${version}: LISTEN/NOTIFY, head poll fallback (\`headPollMs\`) ${PG_HEAD_POLL_MS} ms (the default).`,
+        `SQLite: poll interval for other processes' commits (\`pollIntervalMs\`) ${SQLITE_POLL_MS} ms (the default). PostgreSQL ${version}: LISTEN/NOTIFY, head poll fallback (\`pollIntervalMs\`) ${PG_HEAD_POLL_MS} ms (the default).`,
       ];
     } catch (error) {
       return [`PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//…@')} could not be reached: ${error.message}`];

@@ -3,11 +3,15 @@ import { appendCases } from './cases/append.js';
 import { badInputCases } from './cases/bad-input.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { deletionCases } from './cases/deletion.js';
+import { fuzzCases } from './cases/fuzz.js';
 import { headCases } from './cases/head.js';
 import { hookCases } from './cases/hooks.js';
 import { idempotencyCases } from './cases/idempotency.js';
 import { leaseCases } from './cases/leases.js';
 import { lifecycleCases } from './cases/lifecycle.js';
+import { limitCases } from './cases/limits.js';
+import { nestedCases } from './cases/nested.js';
+import { optionCases } from './cases/options.js';
 import { payloadCases } from './cases/payload.js';
 import { processingInputCases } from './cases/processing-input.js';
 import { processingStateCases } from './cases/processing-state.js';
@@ -15,6 +19,7 @@ import { processorCases } from './cases/processors.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { subscriptionCases } from './cases/subscriptions.js';
+import { toJsonCases } from './cases/to-json.js';
 import { transactionCases } from './cases/transactions.js';
 import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
 
@@ -56,11 +61,15 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       appendCases,
       idempotencyCases,
       badInputCases,
+      optionCases,
+      limitCases,
       payloadCases,
+      toJsonCases,
       readCases,
       retentionCases,
       deletionCases,
       transactionCases,
+      nestedCases,
       headCases,
       concurrencyCases,
       hookCases,
@@ -70,6 +79,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       processingInputCases,
       processorCases,
       subscriptionCases,
+      fuzzCases,
     ]) {
       cases(context);
     }

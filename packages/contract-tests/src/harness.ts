@@ -4,7 +4,13 @@ import { it, onTestFinished } from 'vitest';
 /** What a store package provides to run the shared suite against its store. */
 export interface StoreHarness {
   /** A fresh, empty store isolated from every other test (its own file or schema). */
-  create(options?: { clock?: Clock; codec?: DataCodec; upcast?: Upcast; maxEventBytes?: number }): Promise<EventStore>;
+  create(options?: {
+    clock?: Clock;
+    codec?: DataCodec;
+    upcast?: Upcast;
+    maxEventBytes?: number;
+    lockTimeoutMs?: number;
+  }): Promise<EventStore>;
   /** Called once after the suite. */
   dispose?(): Promise<void>;
   /**
@@ -44,6 +50,8 @@ export type StoreOptions = NonNullable<Parameters<StoreHarness['create']>[0]>;
 
 /** What each group of contract cases receives. */
 export interface ContractContext {
+  /** The store's name, as given to `eventStoreContract`. */
+  readonly name: string;
   /** Opens a fresh store through the harness; it is closed when the test finishes. */
   readonly open: (options?: StoreOptions) => Promise<EventStore>;
   /**
@@ -76,6 +84,7 @@ export function createContext(
   absentCapabilities: Partial<Record<HarnessCapability, string>> = {},
 ): ContractContext {
   const context: ContractContext = {
+    name,
     harness,
     testWith: (capability, title, fn, timeoutMs) => {
       if (harness[capability] !== undefined) {

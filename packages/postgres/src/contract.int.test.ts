@@ -15,13 +15,13 @@ if (available) {
     async create(options) {
       const schema = randomSchema('contract');
       schemas.push(schema);
-      // headPollMs short: the contract's head tests wait for wake-ups with generous bounds.
+      // pollIntervalMs short: the contract's head tests wait for wake-ups with generous bounds.
       const store = postgresEventStore({
         connectionString: PG_URL,
         schema,
         migrate: true,
         poolSize: 4,
-        headPollMs: 50,
+        pollIntervalMs: 50,
         ...options,
       });
       await store.migrate();

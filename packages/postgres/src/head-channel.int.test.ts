@@ -27,7 +27,7 @@ async function listenerPids(schema: string): Promise<number[]> {
 const ev = (n: number) => ({ type: 'tick.happened', data: { n } });
 
 // Polls that cannot be what wakes the subscriber: a wake-up within the bound came from LISTEN/NOTIFY.
-const NO_POLL = { headPollMs: 600_000 };
+const NO_POLL = { pollIntervalMs: 600_000 };
 const SUBSCRIPTION_NO_POLL = { pollIntervalMs: 600_000 };
 
 describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
@@ -76,7 +76,7 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
   });
 
   it('no wake-up is lost while the listener keeps being terminated', async () => {
-    const store = await stores.open({ headPollMs: 20, onError: () => undefined });
+    const store = await stores.open({ pollIntervalMs: 20, onError: () => undefined });
     const peer = postgresEventStore({ connectionString: PG_URL, schema: store.schema, ...NO_POLL });
     let killing = true;
     const killer = (async () => {
@@ -116,7 +116,12 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
       max: 4,
     });
     const owner = await stores.open();
-    const store = postgresEventStore({ pool, schema: owner.schema, headPollMs: 20, onError: (e) => errors.push(e) });
+    const store = postgresEventStore({
+      pool,
+      schema: owner.schema,
+      pollIntervalMs: 20,
+      onError: (e) => errors.push(e),
+    });
     const peer = postgresEventStore({ connectionString: PG_URL, schema: owner.schema, ...NO_POLL });
     try {
       const seen: bigint[] = [];

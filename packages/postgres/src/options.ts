@@ -1,12 +1,18 @@
 import type { Pool } from 'pg';
-import { systemClock, ValidationError } from 'tidings';
-import { DEFAULT_MAX_EVENT_BYTES } from 'tidings/store-kit';
+import { ValidationError } from 'tidings';
+import { choiceOption, countOption, resolveStoreOptions } from 'tidings/store-kit';
+import type { CommonStoreOptions, StoreErrorHandler } from 'tidings/store-kit';
 import type { Clock, DataCodec, Upcast } from 'tidings';
 import type { SynchronousCommit } from './connection.js';
 import { assertSchemaName } from './sql/identifiers.js';
 
-/** Options of {@link postgresEventStore}. Give `connectionString` or `pool`. */
-export interface PostgresEventStoreOptions {
+/**
+ * Options of {@link postgresEventStore}: the options every store shares (`clock`, `codec`,
+ * `upcast`, `maxEventBytes`, `lockTimeoutMs`, `onError`) and PostgreSQL's own. Give
+ * `connectionString` or `pool`. An unknown key or an out-of-range value is refused with a
+ * `ValidationError`.
+ */
+export interface PostgresEventStoreOptions extends CommonStoreOptions {
   /** `postgres://user:password@host:port/database`. The store owns and closes its pool. */
   readonly connectionString?: string | undefined;
   /** A pool you own (the store never ends it). Its connections get the store's session settings. */
@@ -17,14 +23,6 @@ export interface PostgresEventStoreOptions {
   readonly schema?: string | undefined;
   /** Run {@link PostgresEventStore.migrate} on first use. Default false: migrate explicitly. */
   readonly migrate?: boolean | undefined;
-  /** Source of `recordedAt` (clamped under the head lock so it never decreases). Default system clock. */
-  readonly clock?: Clock | undefined;
-  readonly codec?: DataCodec | undefined;
-  readonly upcast?: Upcast | undefined;
-  /** Largest event (JSON data + metadata, bytes). Default 1 MiB. */
-  readonly maxEventBytes?: number | undefined;
-  /** `lock_timeout`: how long a writer waits for a stream or head lock. Default 5000 ms. */
-  readonly lockTimeoutMs?: number | undefined;
   /** `idle_in_transaction_session_timeout`: a transaction left idle is killed after this. Default 30000 ms. */
   readonly idleInTransactionTimeoutMs?: number | undefined;
   /** `statement_timeout`. Default 30000 ms; keep it above `lockTimeoutMs`. */
@@ -64,11 +62,10 @@ export interface PostgresEventStoreOptions {
   /**
    * Other processes' commits arrive through LISTEN/NOTIFY on a dedicated connection while
    * `onHeadMoved` listeners (subscriptions) exist; while that connection is down the head row is
-   * polled this often instead. Default 500 ms.
+   * polled this often instead. Default 500 ms. (Called `headPollMs` before; the name is now the
+   * same in every store.)
    */
-  readonly headPollMs?: number | undefined;
-  /** Receives errors thrown by head listeners and `afterCommit` callbacks. Default: `console.error`. */
-  readonly onError?: ((error: unknown, context: string) => void) | undefined;
+  readonly pollIntervalMs?: number | undefined;
 }
 
 export interface ResolvedOptions {
@@ -90,73 +87,66 @@ export interface ResolvedOptions {
   readonly maxBatchEvents: number;
   readonly maxBatchBytes: number;
   readonly readPageSize: number;
-  readonly headPollMs: number;
+  readonly pollIntervalMs: number;
   readonly poolSize: number;
-  readonly onError: (error: unknown, context: string) => void;
+  readonly onError: StoreErrorHandler;
 }
+
+const C = 'postgresEventStore';
+
+const OWN_KEYS = [
+  'connectionString',
+  'pool',
+  'poolSize',
+  'schema',
+  'migrate',
+  'idleInTransactionTimeoutMs',
+  'statementTimeoutMs',
+  'connectTimeoutMs',
+  'checkoutTimeoutMs',
+  'queryTimeoutMs',
+  'closeTimeoutMs',
+  'synchronousCommit',
+  'maxBatchAppends',
+  'maxBatchEvents',
+  'maxBatchBytes',
+  'readPageSize',
+  'pollIntervalMs',
+] as const;
 
 const SYNC_LEVELS: readonly SynchronousCommit[] = ['on', 'off', 'local', 'remote_write', 'remote_apply'];
 
-function positiveInt(name: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ValidationError(
-      `Invalid option ${name} = ${JSON.stringify(value)}: expected an integer >= ${min}.`,
-      [{ path: [name], message: 'invalid' }],
-      {
-        code: 'INVALID_OPTION',
-      },
-    );
-  }
-  return value;
-}
+/** Server-side timeouts are PostgreSQL `integer` milliseconds; client-side ones, platform timers: both stop at 2^31 - 1. */
+const MAX_MS = 2_147_483_647;
 
-// The largest delay a platform timer honours; a larger one fires at once.
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** A client-side bound, enforced by a timer: an integer from 1 ms to ~24.8 days. */
-function timerMs(name: string, value: unknown, fallback: number): number {
-  const ms = positiveInt(name, value, fallback);
-  if (ms > MAX_TIMER_MS) {
-    throw new ValidationError(
-      `Invalid option ${name} = ${ms}: expected at most ${MAX_TIMER_MS} ms (the longest timer the platform honours).`,
-      [{ path: [name], message: 'too large' }],
-      { code: 'INVALID_OPTION' },
-    );
-  }
-  return ms;
-}
-
-export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOptions {
-  const schema = options.schema ?? 'tidings';
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const common = resolveStoreOptions(C, options, OWN_KEYS, 'tidings/postgres', { headPollMs: 'pollIntervalMs' });
+  const o = (options ?? {}) as PostgresEventStoreOptions;
+  const schema = o.schema === undefined ? 'tidings' : o.schema;
   assertSchemaName(schema);
-  const synchronousCommit = options.synchronousCommit ?? 'on';
-  if (!SYNC_LEVELS.includes(synchronousCommit)) {
-    throw new ValidationError(
-      `Invalid option synchronousCommit = ${JSON.stringify(synchronousCommit)}: expected one of ${SYNC_LEVELS.join(', ')}.`,
-      [],
-      {
-        code: 'INVALID_OPTION',
-      },
-    );
-  }
-  const lockTimeoutMs = positiveInt('lockTimeoutMs', options.lockTimeoutMs, 5000);
-  const statementTimeoutMs = positiveInt(
+  const { lockTimeoutMs } = common;
+  const statementTimeoutMs = countOption(
+    C,
     'statementTimeoutMs',
-    options.statementTimeoutMs,
-    Math.max(30_000, lockTimeoutMs * 2),
+    o.statementTimeoutMs,
+    Math.min(MAX_MS, Math.max(30_000, lockTimeoutMs * 2)),
+    1,
+    MAX_MS,
   );
   if (statementTimeoutMs <= lockTimeoutMs) {
     throw new ValidationError(
       `statementTimeoutMs (${statementTimeoutMs}) must be above lockTimeoutMs (${lockTimeoutMs}), or a busy lock surfaces as a statement timeout instead of StoreBusyError.`,
-      [],
+      [{ path: ['statementTimeoutMs'], message: 'not above lockTimeoutMs' }],
       { code: 'INVALID_OPTION' },
     );
   }
-  const queryTimeoutMs = timerMs(
+  const queryTimeoutMs = countOption(
+    C,
     'queryTimeoutMs',
-    options.queryTimeoutMs,
-    Math.min(MAX_TIMER_MS, statementTimeoutMs + 5000),
+    o.queryTimeoutMs,
+    Math.min(MAX_MS, statementTimeoutMs + 5000),
+    1,
+    MAX_MS,
   );
   if (queryTimeoutMs <= statementTimeoutMs) {
     throw new ValidationError(
@@ -166,26 +156,28 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
     );
   }
   return {
+    ...common,
     schema,
-    migrate: options.migrate ?? false,
-    clock: options.clock ?? systemClock,
-    codec: options.codec,
-    upcast: options.upcast,
-    maxEventBytes: positiveInt('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
-    lockTimeoutMs,
-    idleInTransactionTimeoutMs: positiveInt('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, 30_000),
+    migrate: choiceOption(C, 'migrate', o.migrate, [true, false], false),
+    idleInTransactionTimeoutMs: countOption(
+      C,
+      'idleInTransactionTimeoutMs',
+      o.idleInTransactionTimeoutMs,
+      30_000,
+      1,
+      MAX_MS,
+    ),
     statementTimeoutMs,
-    synchronousCommit,
-    connectTimeoutMs: timerMs('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-    checkoutTimeoutMs: timerMs('checkoutTimeoutMs', options.checkoutTimeoutMs, 10_000),
+    synchronousCommit: choiceOption(C, 'synchronousCommit', o.synchronousCommit, SYNC_LEVELS, 'on'),
+    connectTimeoutMs: countOption(C, 'connectTimeoutMs', o.connectTimeoutMs, 10_000, 1, MAX_MS),
+    checkoutTimeoutMs: countOption(C, 'checkoutTimeoutMs', o.checkoutTimeoutMs, 10_000, 1, MAX_MS),
     queryTimeoutMs,
-    closeTimeoutMs: timerMs('closeTimeoutMs', options.closeTimeoutMs, 10_000),
-    maxBatchAppends: positiveInt('maxBatchAppends', options.maxBatchAppends, 256),
-    maxBatchEvents: positiveInt('maxBatchEvents', options.maxBatchEvents, 2000),
-    maxBatchBytes: positiveInt('maxBatchBytes', options.maxBatchBytes, 8 * 1024 * 1024),
-    readPageSize: positiveInt('readPageSize', options.readPageSize, 1000),
-    headPollMs: positiveInt('headPollMs', options.headPollMs, 500),
-    poolSize: positiveInt('poolSize', options.poolSize, 10),
-    onError: options.onError ?? ((error, context) => console.error(`[tidings/postgres] ${context}:`, error)),
+    closeTimeoutMs: countOption(C, 'closeTimeoutMs', o.closeTimeoutMs, 10_000, 1, MAX_MS),
+    maxBatchAppends: countOption(C, 'maxBatchAppends', o.maxBatchAppends, 256, 1),
+    maxBatchEvents: countOption(C, 'maxBatchEvents', o.maxBatchEvents, 2000, 1),
+    maxBatchBytes: countOption(C, 'maxBatchBytes', o.maxBatchBytes, 8 * 1024 * 1024, 1),
+    readPageSize: countOption(C, 'readPageSize', o.readPageSize, 1000, 1),
+    pollIntervalMs: countOption(C, 'pollIntervalMs', o.pollIntervalMs, 500, 1, MAX_MS),
+    poolSize: countOption(C, 'poolSize', o.poolSize, 10, 1),
   };
 }

@@ -268,7 +268,7 @@ describe.skipIf(!available)('postgres event store', () => {
   });
 
   it('tells head listeners about local commits and, by polling, about other processes', async () => {
-    const store = await stores.open({ headPollMs: 50 });
+    const store = await stores.open({ pollIntervalMs: 50 });
     const other = postgresEventStore({ connectionString: PG_URL, schema: store.schema });
     try {
       const heads: bigint[] = [];

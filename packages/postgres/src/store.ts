@@ -10,10 +10,13 @@ import {
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
+  assertReadByTypeArguments,
   assertStreamId,
   assertTruncateVersion,
+  describeValue,
   prepareAppend,
   resolveDeleteOptions,
+  TransactionShell,
 } from 'tidings/store-kit';
 import type {
   AppendOptions,
@@ -88,16 +91,24 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   let target: string;
   // Where the LISTEN connection goes: the same server and credentials as the pool.
   let listenConfig: ClientConfig;
-  if (options.pool !== undefined) {
-    source = { pool: options.pool };
-    target = describePool(options.pool);
-    listenConfig = options.pool.options;
+  const given = (options as PostgresEventStoreOptions | undefined) ?? {};
+  if (given.pool !== undefined) {
+    if (typeof given.pool !== 'object' || given.pool === null || typeof given.pool.connect !== 'function') {
+      throw new ValidationError(
+        `postgresEventStore: option 'pool' must be a pg Pool, got ${describeValue(given.pool)}.`,
+        [{ path: ['pool'], message: 'not a pg Pool' }],
+        { code: 'INVALID_OPTION' },
+      );
+    }
+    source = { pool: given.pool };
+    target = describePool(given.pool);
+    listenConfig = given.pool.options;
   } else {
-    const connectionString = options.connectionString;
+    const connectionString = given.connectionString;
     if (typeof connectionString !== 'string' || connectionString === '') {
       throw new ValidationError(
-        'postgresEventStore needs a connectionString (postgres://user@host:5432/db) or a pg Pool in options.pool.',
-        [],
+        `postgresEventStore needs a connectionString (postgres://user@host:5432/db) or a pg Pool in options.pool; got connectionString ${describeValue(connectionString)}.`,
+        [{ path: ['connectionString'], message: 'missing' }],
         { code: 'INVALID_OPTION' },
       );
     }
@@ -105,7 +116,8 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     target = redactConnectionString(connectionString);
     listenConfig = { connectionString };
   }
-  const ownsPool = options.pool === undefined;
+  const ownsPool = given.pool === undefined;
+  const shell = new TransactionShell('PostgreSQL', opts.onError);
   // The plan guard, and with it the lone-append statement, only on connections the store owns.
   const settings: SessionSettings = {
     lockTimeoutMs: opts.lockTimeoutMs,
@@ -175,9 +187,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
     );
   // Wake-ups (decision 0600): local commits at once, other processes' through LISTEN on a dedicated
-  // connection, the head row polled every headPollMs while that connection is down.
+  // connection, the head row polled every pollIntervalMs while that connection is down.
   const head = new HeadNotifier(headProbe(readHead, { config: listenConfig, schema, timeoutMs: LISTEN_TIMEOUT_MS }), {
-    pollIntervalMs: opts.headPollMs,
+    pollIntervalMs: opts.pollIntervalMs,
     onError: opts.onError,
     channelTimeoutMs: LISTEN_TIMEOUT_MS,
   });
@@ -278,6 +290,15 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     yield* paged(fetch, start, forward, options?.limit, opts.readPageSize, (r) => BigInt(r.position), readContext);
   }
 
+  async function* readByType(
+    types: readonly string[],
+    options?: Omit<ReadAllOptions, 'filter'>,
+  ): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadByTypeArguments(types, options);
+    yield* readAll({ ...options, filter: { types } });
+  }
+
   async function* readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
     assertOpen();
     assertReadByTimeOptions(options);
@@ -324,6 +345,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     append(streamId, events, appendOptions) {
       try {
         assertOpen();
+        shell.assertNotInWork('append');
         return committer.submit(prepare(streamId, events, appendOptions));
       } catch (error) {
         return Promise.reject(error);
@@ -336,23 +358,24 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     }) as EventStore['readStream'],
     streamInfo: (streamId) => streamInfo(withClient, readContext, streamId),
     readAll,
-    readByType(types, options) {
-      return readAll({ ...options, filter: { types } });
-    },
+    readByType,
     readByTime,
 
     async setStreamMetadata(streamId: string, metadata: StreamMetadata) {
       assertOpen();
+      shell.assertNotInWork('setStreamMetadata');
       await withClient((c) => setStreamMetadata(c, s, streamId, metadata));
     },
     async truncateBefore(streamId: string, before: bigint) {
       assertOpen();
+      shell.assertNotInWork('truncateBefore');
       assertStreamId(streamId);
       assertTruncateVersion(streamId, before);
       await adminTransaction(`truncateBefore('${streamId}')`, (c) => truncateBefore(c, s, streamId, before));
     },
     async deleteStream(streamId: string, options?: { mode?: DeleteMode; expectedVersion?: ExpectedVersion }) {
       assertOpen();
+      shell.assertNotInWork('deleteStream');
       assertStreamId(streamId);
       const { mode, expectedVersion } = resolveDeleteOptions(streamId, options);
       await adminTransaction(`deleteStream('${streamId}')`, (c) => deleteStream(c, s, streamId, mode, expectedVersion));
@@ -360,15 +383,11 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
 
     async transaction(work) {
       assertOpen();
-      if (typeof work !== 'function') {
-        throw new TidingsError(
-          'INVALID_ARGUMENT',
-          'transaction(work) expects an async function receiving the transaction.',
-        );
-      }
+      shell.assertNotInWork('transaction');
+      shell.assertWork(work);
       await ready();
       const client = await connections.checkout('transaction');
-      return runTransaction(client, work, {
+      return runTransaction(client, shell, work, {
         s,
         schema,
         settings,
@@ -377,7 +396,6 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         prepare,
         now: () => new Date(clock.now()),
         committed,
-        onError: opts.onError,
         processing: processingSql,
       });
     },

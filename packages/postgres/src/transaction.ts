@@ -1,6 +1,8 @@
 import type { PoolClient } from 'pg';
 import { TidingsError, TimeoutError, UnknownOutcomeError } from 'tidings';
-import type { AppendOptions, EventReader, EventToAppend, StoreTransaction } from 'tidings';
+import type { AppendOptions, EventToAppend, StoreTransaction } from 'tidings';
+import { abortedError } from 'tidings/store-kit';
+import type { OpenTransaction, TransactionShell } from 'tidings/store-kit';
 import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';
 import { isConnectionError, mapPgError, neverSent } from './connection.js';
@@ -23,7 +25,6 @@ export interface TransactionDeps {
   ) => PreparedAppend;
   readonly now: () => Date;
   readonly committed: (position: bigint) => void;
-  readonly onError: (error: unknown, context: string) => void;
   readonly processing: ProcessingSql;
 }
 
@@ -32,9 +33,16 @@ export interface TransactionDeps {
  * through group commit) and take the schema's head lock, which is then held until COMMIT: append
  * last in the unit of work. A connection lost before COMMIT is sent fails with nothing stored;
  * one lost while COMMIT is in flight is an {@link UnknownOutcomeError}.
+ *
+ * An append refused for its own reasons (bad input, conflict, duplicate ids, tombstone) is
+ * refused before or without a failing statement, so the transaction goes on and commits its other
+ * appends, as in every store. A statement that fails in the database (a lock or statement
+ * timeout, a lost connection) aborts the whole PostgreSQL transaction: every later `tx` call then
+ * fails with `TRANSACTION_ABORTED`, and so does the transaction (decision 0112).
  */
 export async function runTransaction<R>(
   client: PoolClient,
+  shell: TransactionShell,
   work: (tx: StoreTransaction<PoolClient>) => Promise<R>,
   deps: TransactionDeps,
 ): Promise<R> {
@@ -45,42 +53,31 @@ export async function runTransaction<R>(
   const onEnd = (): void => onLost(new Error('Connection terminated'));
   client.on('error', onLost);
   client.on('end', onEnd);
-  const callbacks: (() => void)[] = [];
   const streams: string[] = [];
   let top = -1n;
-  let open = true;
   let broken = false;
 
-  const assertActive = (): void => {
-    if (!open)
-      throw new TidingsError(
-        'TRANSACTION_FINISHED',
-        'This store transaction has already committed or rolled back; use it only inside its work function.',
-      );
-  };
+  // Reads on the transaction's connection; a failed statement aborts the PostgreSQL transaction.
   const useTx: WithClient = async (use) => {
-    assertActive();
+    open.assertUsable('readStream');
     try {
       return await use(client);
     } catch (error) {
-      throw mapPgError(error, 'A read in the store transaction', deps.settings);
+      // A failed or unanswered statement aborts the transaction; a refusal of ours (LeaseLostError) does not.
+      if (!(error instanceof TidingsError) || error instanceof TimeoutError) open.abort(error);
+      throw mapPgError(error, 'A statement in the store transaction', deps.settings);
     }
   };
-  const reader: EventReader = {
-    readStream: ((streamId: string, options?: Parameters<EventReader['readStream']>[1]) =>
-      readStream(useTx, deps.readContext, streamId, options)) as EventReader['readStream'],
-    streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId),
-  };
-  const tx: StoreTransaction<PoolClient> = {
-    ...reader,
+
+  const open: OpenTransaction<PoolClient> = shell.open<PoolClient>({
     connection: client,
     async append(streamId, events, options) {
-      assertActive();
       const prepared = deps.prepare(streamId, events, options);
       let outcomes;
       try {
         outcomes = await runAppendBatch(client, deps.schema, [prepared], deps.now());
       } catch (error) {
+        open.abort(error);
         if (isConnectionError(error)) throw lostBeforeCommit(deps.target, error);
         throw mapPgError(error, `The append to '${streamId}'`, deps.settings);
       }
@@ -92,11 +89,14 @@ export async function runTransaction<R>(
       }
       return outcome.result;
     },
-    afterCommit(callback) {
-      assertActive();
-      callbacks.push(callback);
-    },
-    processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, assertActive),
+    readStream: (streamId, options) => readStream(useTx, deps.readContext, streamId, options),
+    streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId),
+    processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, () => open.assertUsable('processing')),
+  });
+  const rollback = async (): Promise<void> => {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
   };
 
   try {
@@ -113,18 +113,19 @@ export async function runTransaction<R>(
     }
     let result: R;
     try {
-      result = await work(tx);
+      result = await open.run(work);
     } catch (error) {
-      open = false;
-      await client.query('rollback').catch(() => {
-        broken = true;
-      });
+      await rollback();
       throw error;
     }
-    open = false;
     if (lost !== undefined) {
       broken = true;
       throw lostBeforeCommit(deps.target, lost);
+    }
+    if (open.abortCause !== undefined) {
+      // A statement of ours failed and work caught the error: PostgreSQL already rolled it all back.
+      await rollback();
+      throw abortedError('commit', open.abortCause);
     }
     let commit;
     try {
@@ -143,20 +144,13 @@ export async function runTransaction<R>(
     if (commit.command === 'ROLLBACK') {
       throw new TidingsError(
         'TRANSACTION_ABORTED',
-        'The store transaction was rolled back at COMMIT because a statement inside it had failed (its error was caught inside the work). Nothing was stored; let errors propagate out of the work.',
+        'The store transaction was rolled back at COMMIT because a statement run through tx.connection had failed (its error was caught inside the work). Nothing was stored; let errors propagate out of the work.',
       );
     }
     if (top >= 0n) deps.committed(top);
-    for (const callback of callbacks) {
-      try {
-        callback();
-      } catch (error) {
-        deps.onError(error, 'afterCommit callback');
-      }
-    }
+    open.committed();
     return result;
   } finally {
-    open = false;
     client.off('error', onLost);
     client.off('end', onEnd);
     client.release(broken || lost !== undefined);

@@ -1,7 +1,12 @@
 import type { Clock, DataCodec, Upcast } from 'tidings';
+import type { CommonStoreOptions, StoreErrorHandler } from 'tidings/store-kit';
 
-/** Options of {@link sqliteEventStore}. Every field has a sensible default. */
-export interface SqliteEventStoreOptions {
+/**
+ * Options of {@link sqliteEventStore}: the options every store shares (`clock`, `codec`, `upcast`,
+ * `maxEventBytes`, `lockTimeoutMs`, `onError`) and SQLite's own. Every field has a sensible
+ * default; an unknown key or an out-of-range value is refused with a `ValidationError`.
+ */
+export interface SqliteEventStoreOptions extends CommonStoreOptions {
   /**
    * Durability of an acknowledged append (WAL mode either way):
    * - `'normal'` (default): survives a crash of the process; an OS crash or power loss may lose the
@@ -9,8 +14,6 @@ export interface SqliteEventStoreOptions {
    * - `'full'`: each commit waits for fsync of the WAL, so it survives power loss too; slower.
    */
   readonly synchronous?: 'normal' | 'full' | undefined;
-  /** Give up with `StoreBusyError` after waiting this long for the write lock. Default 5000 ms. */
-  readonly lockTimeoutMs?: number | undefined;
   /**
    * SQLite's own blocking wait per attempt before the store retries asynchronously. Kept short
    * (default 10 ms) because it blocks the event loop.
@@ -20,8 +23,6 @@ export interface SqliteEventStoreOptions {
   readonly maxBatchAppends?: number | undefined;
   /** Group commit: most bytes of event JSON coalesced into one transaction. Default 8 MiB. */
   readonly maxBatchBytes?: number | undefined;
-  /** Largest event (data plus metadata JSON), as in every store. Default 1 MiB. */
-  readonly maxEventBytes?: number | undefined;
   /** Events fetched per short read transaction by the read methods. Default 500. */
   readonly readPageSize?: number | undefined;
   /**
@@ -29,16 +30,8 @@ export interface SqliteEventStoreOptions {
    * `onHeadMoved` listeners. Default 100 ms. The timer never keeps the process alive.
    */
   readonly pollIntervalMs?: number | undefined;
-  /** Source of `recordedAt` and of retry back-off. Default: the system clock. */
-  readonly clock?: Clock | undefined;
   /** Randomness for back-off jitter, in [0, 1). Default `Math.random`. */
   readonly random?: (() => number) | undefined;
-  /** Transforms data into and out of storage (encryption, crypto-shredding). */
-  readonly codec?: DataCodec | undefined;
-  /** Applied to every event read, after decoding (see `createUpcaster`). */
-  readonly upcast?: Upcast | undefined;
-  /** Receives errors thrown by `afterCommit` callbacks and head listeners. Default `console.error`. */
-  readonly onError?: ((error: unknown) => void) | undefined;
 }
 
 export interface ResolvedOptions {
@@ -47,12 +40,12 @@ export interface ResolvedOptions {
   readonly busyTimeoutMs: number;
   readonly maxBatchAppends: number;
   readonly maxBatchBytes: number;
-  readonly maxEventBytes: number | undefined;
+  readonly maxEventBytes: number;
   readonly readPageSize: number;
   readonly pollIntervalMs: number;
   readonly clock: Clock;
   readonly random: () => number;
   readonly codec: DataCodec | undefined;
   readonly upcast: Upcast | undefined;
-  readonly onError: (error: unknown) => void;
+  readonly onError: StoreErrorHandler;
 }

@@ -11,6 +11,7 @@ import {
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
+  assertReadByTypeArguments,
   assertReadStreamOptions,
   assertStreamId,
 } from 'tidings/store-kit';
@@ -143,6 +144,16 @@ export class Reads {
       const from = options.from === undefined ? (backward ? MAX_POSITION : 0) : toNumber(options.from);
       const limit = options.limit ?? Number.POSITIVE_INFINITY;
       return Promise.resolve({ from, backward, limit, filter: options.filter, endBefore: undefined });
+    });
+  }
+
+  readByType(types: readonly string[], options: Omit<ReadAllOptions, 'filter'> = {}): AsyncGenerator<RecordedEvent> {
+    return this.scan(() => {
+      assertReadByTypeArguments(types, options);
+      const backward = options.direction === 'backward';
+      const from = options.from === undefined ? (backward ? MAX_POSITION : 0) : toNumber(options.from);
+      const limit = options.limit ?? Number.POSITIVE_INFINITY;
+      return Promise.resolve({ from, backward, limit, filter: { types }, endBefore: undefined });
     });
   }
 

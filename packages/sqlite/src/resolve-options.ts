@@ -1,39 +1,34 @@
-import { systemClock, ValidationError } from 'tidings';
+import { choiceOption, countOption, functionOption, resolveStoreOptions } from 'tidings/store-kit';
 import type { ResolvedOptions, SqliteEventStoreOptions } from './options.js';
 
-function count(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ValidationError(
-      `sqliteEventStore option ${name} is ${String(value)}: expected an integer >= ${min}, or nothing for the default ${fallback}.`,
-      [{ path: [name], message: 'invalid' }],
-    );
-  }
-  return value;
-}
+const C = 'sqliteEventStore';
 
-/** Applies defaults and refuses nonsensical options with a ValidationError naming the option. */
-export function resolveOptions(options: SqliteEventStoreOptions): ResolvedOptions {
-  const synchronous = options.synchronous ?? 'normal';
-  if (synchronous !== 'normal' && synchronous !== 'full') {
-    throw new ValidationError(
-      `sqliteEventStore option synchronous is ${JSON.stringify(synchronous)}: expected 'normal' or 'full'.`,
-      [{ path: ['synchronous'], message: 'invalid' }],
-    );
-  }
+const OWN_KEYS = [
+  'synchronous',
+  'busyTimeoutMs',
+  'maxBatchAppends',
+  'maxBatchBytes',
+  'readPageSize',
+  'pollIntervalMs',
+  'random',
+] as const;
+
+/**
+ * Applies defaults and refuses unknown keys and nonsensical values with a ValidationError naming
+ * the option (the shared store validators: one name, range and error per option in every store).
+ */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const common = resolveStoreOptions(C, options, OWN_KEYS, '@tidings/sqlite');
+  const o = (options ?? {}) as SqliteEventStoreOptions;
+  functionOption(C, 'random', o.random);
   return {
-    synchronous,
-    lockTimeoutMs: count('lockTimeoutMs', options.lockTimeoutMs, 5000, 0),
-    busyTimeoutMs: count('busyTimeoutMs', options.busyTimeoutMs, 10, 0),
-    maxBatchAppends: count('maxBatchAppends', options.maxBatchAppends, 512, 1),
-    maxBatchBytes: count('maxBatchBytes', options.maxBatchBytes, 8 * 1024 * 1024, 1),
-    maxEventBytes: options.maxEventBytes,
-    readPageSize: count('readPageSize', options.readPageSize, 500, 1),
-    pollIntervalMs: count('pollIntervalMs', options.pollIntervalMs, 100, 1),
-    clock: options.clock ?? systemClock,
-    random: options.random ?? Math.random,
-    codec: options.codec,
-    upcast: options.upcast,
-    onError: options.onError ?? ((error: unknown) => console.error('[@tidings/sqlite]', error)),
+    ...common,
+    synchronous: choiceOption(C, 'synchronous', o.synchronous, ['normal', 'full'], 'normal'),
+    busyTimeoutMs: countOption(C, 'busyTimeoutMs', o.busyTimeoutMs, 10, 0, 2_147_483_647),
+    maxBatchAppends: countOption(C, 'maxBatchAppends', o.maxBatchAppends, 512, 1),
+    maxBatchBytes: countOption(C, 'maxBatchBytes', o.maxBatchBytes, 8 * 1024 * 1024, 1),
+    readPageSize: countOption(C, 'readPageSize', o.readPageSize, 500, 1),
+    pollIntervalMs: countOption(C, 'pollIntervalMs', o.pollIntervalMs, 100, 1, 2_147_483_647),
+    random: o.random ?? Math.random,
   };
 }

@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import {
@@ -6,7 +8,6 @@ import {
   uuidv7,
   ValidationError,
   type AppendOptions,
-  type AppendResult,
   type DeleteMode,
   type EventStore,
   type EventToAppend,
@@ -24,9 +25,12 @@ import {
 import {
   assertStreamId,
   assertTruncateVersion,
+  describeValue,
   encodeStreamMetadata,
   prepareAppend,
   resolveDeleteOptions,
+  TransactionShell,
+  type OpenTransaction,
 } from 'tidings/store-kit';
 import { AppendSql, type PreparedAppend } from './append-sql.js';
 import { isBusy, withBusyRetry, type BusyRetry } from './busy.js';
@@ -50,19 +54,12 @@ const DURABILITY = {
   full: 'SQLite WAL, synchronous=FULL: an acknowledged append is fsynced to the WAL before it is acknowledged, so it survives an OS crash or power loss too.',
 } as const;
 
-function finished(what: string): TidingsError {
-  return new TidingsError(
-    'TRANSACTION_FINISHED',
-    `tx.${what}() was called after the transaction finished. Use the transaction only inside work, and await every call.`,
-  );
-}
-
 /** Internal knobs for tests; not part of the public API. */
 export interface InternalOptions {
   readonly migrationHook?: MigrationHook | undefined;
 }
 
-function openConnections(pathOrDatabase: string | Db): { writer: Db; owned: boolean } {
+function openConnections(pathOrDatabase: unknown): { writer: Db; owned: boolean } {
   if (typeof pathOrDatabase === 'string') {
     if (pathOrDatabase === '' || pathOrDatabase === ':memory:' || pathOrDatabase.startsWith('file::memory:')) {
       throw new ValidationError(
@@ -71,15 +68,89 @@ function openConnections(pathOrDatabase: string | Db): { writer: Db; owned: bool
         { code: 'INVALID_STORE_PATH' },
       );
     }
-    return { writer: new Database(pathOrDatabase), owned: true };
+    try {
+      return { writer: new Database(pathOrDatabase), owned: true };
+    } catch (error) {
+      throw openFailed(pathOrDatabase, error);
+    }
+  }
+  if (!isDatabase(pathOrDatabase)) {
+    throw new ValidationError(
+      `sqliteEventStore(pathOrDatabase) expects a file path (a string such as 'events.db') or an open better-sqlite3 Database, got ${describeValue(pathOrDatabase)}.`,
+      [{ path: ['pathOrDatabase'], message: 'not a path or a Database' }],
+      { code: 'INVALID_STORE_PATH' },
+    );
   }
   if (pathOrDatabase.memory) {
     throw new ValidationError(
       'sqliteEventStore(db) needs a database opened on a file, not an in-memory one: the store uses WAL and a second read connection.',
       [{ path: ['pathOrDatabase'], message: 'in-memory database' }],
+      { code: 'INVALID_STORE_PATH' },
     );
   }
+  if (pathOrDatabase.readonly) throw readOnly(pathOrDatabase.name, 'the Database was opened with { readonly: true }');
   return { writer: pathOrDatabase, owned: false };
+}
+
+function isDatabase(value: unknown): value is Db {
+  const db = value as Partial<Db> | null;
+  return (
+    typeof db === 'object' &&
+    db !== null &&
+    typeof db.prepare === 'function' &&
+    typeof db.pragma === 'function' &&
+    typeof db.name === 'string'
+  );
+}
+
+/** Opening or preparing the file failed: an error that names the file and says what to check. */
+function openFailed(path: string, error: unknown): TidingsError {
+  const dir = dirname(resolve(path));
+  let why = 'check that the path names a SQLite file (or a new one) in a directory this process can write';
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    why = `it is a directory; give the path of a file in it, such as '${join(path, 'events.db')}'`;
+  } else if (!existsSync(dir)) {
+    why = `its directory '${dir}' does not exist; create it first`;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new TidingsError('STORE_OPEN_FAILED', `Cannot open the SQLite event store '${path}': ${why} (${detail}).`, {
+    cause: error,
+  });
+}
+
+function readOnly(path: string, why: string, cause?: unknown): TidingsError {
+  return new TidingsError(
+    'STORE_READ_ONLY',
+    `The SQLite event store '${path}' cannot be written: ${why}. A store must be able to write its file (and its -wal and -shm files beside it): fix the permissions or open a writable copy.`,
+    { cause },
+  );
+}
+
+/**
+ * A read-only file opens and reads fine, then fails the first append with SQLITE_READONLY: find
+ * out at open time instead. Asks the file system (no lock needed, so opening next to a busy
+ * writer still works): the file, and its -wal and -shm files or, when they do not exist yet, the
+ * directory they are created in, must be writable by this process.
+ */
+function assertWritable(path: string): void {
+  const check = (target: string, what: string): void => {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      throw readOnly(
+        path,
+        `${what} is not writable by this process (${String((error as { code?: unknown }).code)})`,
+        error,
+      );
+    }
+  };
+  check(path, 'the file');
+  let missing = false;
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) check(path + suffix, `'${path}${suffix}'`);
+    else missing = true;
+  }
+  if (missing) check(dirname(resolve(path)), 'its directory (where SQLite creates the -wal and -shm files)');
 }
 
 /**
@@ -98,7 +169,7 @@ function openConnections(pathOrDatabase: string | Db): { writer: Db; owned: bool
  */
 export async function sqliteEventStore(
   pathOrDatabase: string | Db,
-  options: SqliteEventStoreOptions = {},
+  options?: SqliteEventStoreOptions,
 ): Promise<SqliteEventStore> {
   return openSqliteEventStore(pathOrDatabase, options, {});
 }
@@ -106,7 +177,7 @@ export async function sqliteEventStore(
 /** {@link sqliteEventStore} with test hooks. */
 export async function openSqliteEventStore(
   pathOrDatabase: string | Db,
-  options: SqliteEventStoreOptions,
+  options: SqliteEventStoreOptions | undefined,
   internal: InternalOptions,
 ): Promise<SqliteEventStore> {
   const o = resolveOptions(options);
@@ -117,6 +188,7 @@ export async function openSqliteEventStore(
     writer.pragma(`busy_timeout = ${o.busyTimeoutMs}`);
     // Reads only: a file that is not ours is refused before anything is written.
     await withBusyRetry(`Opening '${writer.name}'`, retry, () => checkFile(writer));
+    assertWritable(writer.name);
     const mode = await withBusyRetry(`Opening '${writer.name}'`, retry, () =>
       writer.pragma('journal_mode = WAL', { simple: true }),
     );
@@ -139,7 +211,7 @@ export async function openSqliteEventStore(
   } catch (error) {
     reader?.close();
     if (owned) writer.close();
-    throw error;
+    throw error instanceof TidingsError ? error : openFailed(writer.name, error);
   }
 }
 
@@ -163,7 +235,7 @@ function createStore(
   const txReads = new Reads(writer, o, retry, guard);
   const head = new HeadNotifier(headProbe(reader), {
     pollIntervalMs: o.pollIntervalMs,
-    onError: (error) => o.onError(error),
+    onError: (error, context) => o.onError(error, context),
     isTransient: isBusy,
   });
   const queue = new WriteQueue(writer, appendSql, {
@@ -186,6 +258,7 @@ function createStore(
     processingSql,
   );
   const encode = o.codec === undefined ? undefined : o.codec.encode.bind(o.codec);
+  const shell = new TransactionShell('SQLite', o.onError);
 
   const prepare = (
     streamId: string,
@@ -202,6 +275,7 @@ function createStore(
     append(streamId, events, options) {
       try {
         guard();
+        shell.assertNotInWork('append');
         return queue.append(prepare(streamId, events, options));
       } catch (error) {
         return Promise.reject(error);
@@ -213,7 +287,7 @@ function createStore(
     // Reads check for a closed store and validate their options on the first next(), as generators do.
     readAll: (options?: ReadAllOptions) => reads.readAll(options),
     readByType: (types: readonly string[], options?: Omit<ReadAllOptions, 'filter'>) =>
-      reads.readAll({ ...options, filter: { types } }),
+      reads.readByType(types, options),
     readByTime: (options: ReadByTimeOptions) => reads.readByTime(options),
     async streamInfo(streamId: string): Promise<StreamInfo> {
       guard();
@@ -221,6 +295,7 @@ function createStore(
     },
     async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
       guard();
+      shell.assertNotInWork('setStreamMetadata');
       assertStreamId(streamId);
       const json = encodeStreamMetadata(streamId, metadata);
       await queue.exclusive('setStreamMetadata', () =>
@@ -229,6 +304,7 @@ function createStore(
     },
     async truncateBefore(streamId: string, before: bigint): Promise<void> {
       guard();
+      shell.assertNotInWork('truncateBefore');
       assertStreamId(streamId);
       assertTruncateVersion(streamId, before);
       await queue.exclusive('truncateBefore', () => Promise.resolve(admin.truncateBefore(streamId, before)));
@@ -238,29 +314,21 @@ function createStore(
       options?: { mode?: DeleteMode; expectedVersion?: ExpectedVersion },
     ): Promise<void> {
       guard();
+      shell.assertNotInWork('deleteStream');
       assertStreamId(streamId);
       const { mode, expectedVersion } = resolveDeleteOptions(streamId, options);
       await queue.exclusive('deleteStream', () => Promise.resolve(admin.delete(streamId, mode, expectedVersion)));
     },
     async transaction<R>(work: (tx: StoreTransaction<Db>) => Promise<R>): Promise<R> {
       guard();
-      if (typeof work !== 'function') {
-        throw new TidingsError(
-          'INVALID_ARGUMENT',
-          'transaction(work) expects an async function receiving the transaction.',
-        );
-      }
-      const callbacks: (() => void)[] = [];
+      shell.assertNotInWork('transaction');
+      shell.assertWork(work);
+      let committed: (() => void) | undefined;
       const result = await queue.exclusive('transaction', async () => {
-        let open = true;
-        const active = (what: string): void => {
-          if (!open) throw finished(what);
-        };
-        const tx: StoreTransaction<Db> = {
+        const open: OpenTransaction<Db> = shell.open<Db>({
           connection: writer,
-          append(streamId, events, options): Promise<AppendResult> {
+          append: (streamId, events, options) => {
             try {
-              if (!open) throw finished('append');
               const prepared = prepare(streamId, events, options);
               appendSql.begin(o.clock.now());
               return Promise.resolve(appendSql.apply(prepared));
@@ -268,28 +336,18 @@ function createStore(
               return Promise.reject(error);
             }
           },
-          readStream: <T extends string = string, D = unknown>(streamId: string, options?: ReadStreamOptions) =>
-            txReads.readStream(streamId, options) as AsyncGenerator<RecordedEvent<T, D>>,
+          // Through the writer connection, so reads see the transaction's own writes.
+          readStream: (streamId, options) => txReads.readStream(streamId, options),
           streamInfo: (streamId) => txReads.streamInfo(streamId),
-          afterCommit: (callback) => {
-            if (!open) throw finished('afterCommit');
-            callbacks.push(callback);
-          },
-          processing: sqliteTransactionProcessing(processingSql, active, now),
-        };
-        try {
-          return await work(tx);
-        } finally {
-          open = false;
-        }
+          // Guarded by the shell too; the SQL layer checks again before each statement.
+          processing: sqliteTransactionProcessing(processingSql, (what) => open.assertUsable(what), now),
+        });
+        const value = await open.run(work);
+        committed = () => open.committed();
+        return value;
       });
-      for (const callback of callbacks) {
-        try {
-          callback();
-        } catch (error) {
-          o.onError(error);
-        }
-      }
+      // The queue committed when the unit of work resolved.
+      committed?.();
       return result;
     },
     async headPosition(): Promise<bigint> {

@@ -1,5 +1,12 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { ConcurrencyError, DuplicateEventError, StoreBusyError, StreamDeletedError, type AppendResult } from 'tidings';
+import {
+  ConcurrencyError,
+  DuplicateEventError,
+  StoreBusyError,
+  StreamDeletedError,
+  type AppendResult,
+  type TimerHandle,
+} from 'tidings';
 import type { AppendSql, PreparedAppend } from './append-sql.js';
 import { withBusyRetry, type BusyRetry } from './busy.js';
 
@@ -53,6 +60,9 @@ export class WriteQueue {
   private running = false;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** A unit of work holds the lock: queued jobs can only wait for it, within their deadline. */
+  private exclusiveRunning = false;
+  private waitTimer: TimerHandle | undefined;
   // Prepared once: `exec` would parse the SQL again on every transaction.
   private readonly beginStmt: Statement;
   private readonly commitStmt: Statement;
@@ -102,6 +112,7 @@ export class WriteQueue {
 
   private push(job: Job): void {
     this.queue.push(job);
+    if (this.exclusiveRunning) this.armWaitTimer();
     if (this.running || this.scheduled) return;
     this.scheduled = true;
     // One macrotask of delay lets appends issued in the same turn (Promise.all, many callers) share a commit.
@@ -155,18 +166,40 @@ export class WriteQueue {
       const expired = error instanceof StoreBusyError ? this.queue.filter((j) => j.deadline <= now) : [head];
       for (const job of expired) {
         this.queue.splice(this.queue.indexOf(job), 1);
-        job.reject(
-          error instanceof StoreBusyError
-            ? new StoreBusyError(
-                job.kind === 'append' ? `append to '${job.append.streamId}'` : job.what,
-                this.options.retry.lockTimeoutMs,
-                error.cause,
-              )
-            : error,
-        );
+        job.reject(error instanceof StoreBusyError ? this.busy(job, error.cause) : error);
       }
       return false;
     }
+  }
+
+  private busy(job: Job, cause?: unknown): StoreBusyError {
+    const what = job.kind === 'append' ? `append to '${job.append.streamId}'` : job.what;
+    return new StoreBusyError(what, this.options.retry.lockTimeoutMs, cause);
+  }
+
+  /**
+   * While a unit of work of this store holds the lock (a transaction, perhaps the very one whose
+   * work made the queued call), fails each queued job once its lock wait runs out, rather than
+   * letting it wait forever (issue 8 item 3).
+   */
+  private armWaitTimer(): void {
+    if (this.waitTimer !== undefined || this.queue.length === 0) return;
+    let first = Number.POSITIVE_INFINITY;
+    for (const job of this.queue) if (job.deadline < first) first = job.deadline;
+    const clock = this.options.retry.clock;
+    this.waitTimer = clock.setTimeout(
+      () => {
+        this.waitTimer = undefined;
+        if (!this.exclusiveRunning) return;
+        const now = clock.now();
+        for (const job of this.queue.filter((j) => j.deadline <= now)) {
+          this.queue.splice(this.queue.indexOf(job), 1);
+          job.reject(this.busy(job));
+        }
+        this.armWaitTimer();
+      },
+      Math.max(1, first - clock.now()),
+    );
   }
 
   private takeBatch(): AppendJob[] {
@@ -222,6 +255,8 @@ export class WriteQueue {
 
   private async runExclusive(job: ExclusiveJob): Promise<void> {
     let result: unknown;
+    this.exclusiveRunning = true;
+    this.armWaitTimer();
     try {
       result = await job.work();
       this.commitStmt.run();
@@ -229,6 +264,10 @@ export class WriteQueue {
       if (this.db.inTransaction) this.rollbackStmt.run();
       job.reject(error);
       return;
+    } finally {
+      this.exclusiveRunning = false;
+      this.waitTimer?.cancel();
+      this.waitTimer = undefined;
     }
     job.resolve(result);
     this.options.committed();

@@ -119,6 +119,7 @@ export type {
   ProcessorRunner,
 } from './processing/processor-types.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
+export type { CommonStoreOptions, StoreErrorHandler } from './store/store-options.js';
 
 // reliability
 export { CircuitOpenError, BulkheadFullError, RateLimitedError, UnrecoverableError } from './reliability/errors.js';

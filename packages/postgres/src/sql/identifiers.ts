@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from 'tidings';
+import { describeValue } from 'tidings/store-kit';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -10,7 +11,7 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 export function assertSchemaName(schema: unknown): asserts schema is string {
   if (typeof schema !== 'string' || !SCHEMA_RE.test(schema) || schema.startsWith('pg_')) {
     throw new ValidationError(
-      `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: expected 1 to 63 characters of a-z, 0-9 and '_', not starting with a digit or 'pg_', such as 'tidings' or 'tenant_42'.`,
+      `Invalid PostgreSQL schema name ${describeValue(schema)}: expected 1 to 63 characters of a-z, 0-9 and '_', not starting with a digit or 'pg_', such as 'tidings' or 'tenant_42'.`,
       [{ path: ['schema'], message: 'invalid schema name' }],
       { code: 'INVALID_SCHEMA_NAME' },
     );

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { describeValue } from '../describe-value.js';
 
 const SEGMENT = '[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?';
 const TYPE_RE = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`);
@@ -14,7 +15,7 @@ export const MAX_TYPE_LENGTH = 200;
 export function assertMessageType(type: unknown, what = 'message type'): asserts type is string {
   if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH || !TYPE_RE.test(type)) {
     throw new ValidationError(
-      `Invalid ${what} ${JSON.stringify(type)}: expected dot-separated segments of letters, digits, '_' or '-', such as 'order.paid' (no empty segments, no wildcards, at most ${MAX_TYPE_LENGTH} characters).`,
+      `Invalid ${what} ${describeValue(type)}: expected dot-separated segments of letters, digits, '_' or '-', such as 'order.paid' (no empty segments, no wildcards, at most ${MAX_TYPE_LENGTH} characters).`,
       [{ path: ['type'], message: 'malformed type name' }],
       { code: 'INVALID_TYPE' },
     );
@@ -28,7 +29,7 @@ export function assertMessageType(type: unknown, what = 'message type'): asserts
 export function assertPattern(pattern: unknown): asserts pattern is string {
   const fail = (why: string): never => {
     throw new ValidationError(
-      `Invalid subscription pattern ${JSON.stringify(pattern)}: ${why}. Expected segments such as 'order.paid', 'order.*', '*.paid', 'order.**' or '**'.`,
+      `Invalid subscription pattern ${describeValue(pattern)}: ${why}. Expected segments such as 'order.paid', 'order.*', '*.paid', 'order.**' or '**'.`,
       [{ path: ['pattern'], message: why }],
       { code: 'INVALID_PATTERN' },
     );

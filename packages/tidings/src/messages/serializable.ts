@@ -1,14 +1,20 @@
 import { ValidationError } from '../errors.js';
 
+/** Most levels of objects and arrays nested in one another accepted in data or metadata. */
+export const MAX_JSON_DEPTH = 256;
+
 /**
  * The payload rule shared by the bus, every store and every transport: data and metadata must be
  * JSON. Plain objects, arrays, strings, finite numbers, booleans and null pass. Objects with a
- * `toJSON` method (such as `Date`) pass and are stored as what `toJSON` returns (an ISO string for
- * a Date). `undefined` object properties are dropped, as JSON does. Anything that JSON would
- * silently change or cannot encode is refused: bigint, functions, symbols, NaN and ±Infinity,
- * `undefined` inside arrays, cycles, and non-plain objects such as Map, Set or class instances.
+ * `toJSON` method (such as `Date`) pass when what `toJSON` returns passes the same rule, and are
+ * stored as that (an ISO string for a Date); a property whose `toJSON` returns `undefined` is
+ * dropped like an `undefined` property. `undefined` object properties are dropped, as JSON does.
+ * Anything that JSON would silently change or cannot encode is refused: bigint, functions, symbols,
+ * NaN and ±Infinity, invalid Dates, `undefined` inside arrays or as the value itself, cycles,
+ * non-plain objects such as Map, Set or class instances, and nesting deeper than
+ * {@link MAX_JSON_DEPTH} levels.
  *
- * Throws {@link ValidationError} naming the path of the first offending value.
+ * Throws {@link ValidationError} code `NOT_SERIALIZABLE` naming the path of the first offending value.
  */
 export function assertSerializable(value: unknown, type: string, root = 'data'): void {
   // Fast path for the common flat payloads: primitives need no walk.
@@ -61,7 +67,7 @@ function fail(path: readonly PropertyKey[], type: string, found: string): never 
   );
 }
 
-function walk(value: unknown, path: PropertyKey[], type: string, seen: Set<object>): void {
+function walk(value: unknown, path: PropertyKey[], type: string, seen: Set<object>, key = '', property = false): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -82,13 +88,45 @@ function walk(value: unknown, path: PropertyKey[], type: string, seen: Set<objec
   }
   if (value === null) return;
   const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return;
   if (seen.has(obj)) fail(path, type, 'a circular reference');
+  if (path.length > MAX_JSON_DEPTH) fail(path, type, `nested more than ${MAX_JSON_DEPTH} levels deep`);
+  // JSON writes an invalid Date as null: a silent change, refused like NaN.
+  if (obj instanceof Date && Number.isNaN(obj.getTime())) fail(path, type, 'an invalid Date');
+  const toJSON = (obj as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON !== 'function') {
+    walkContainer(obj, path, type, seen);
+    return;
+  }
+  // JSON.stringify writes what toJSON returns, so that value must pass the rule too.
+  let json: unknown;
+  try {
+    json = (toJSON as (key: string) => unknown).call(obj, key);
+  } catch (error) {
+    fail(path, type, `an object whose toJSON() threw (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (json === obj) return walkContainer(obj, path, type, seen);
+  // As a property it is dropped, like an undefined property; at the root or in an array it is refused.
+  if (json === undefined) {
+    if (property) return;
+    fail(path, type, 'an object whose toJSON() returned undefined');
+  }
+  // JSON.stringify calls toJSON once per value: the result is written as it is, never converted again.
+  seen.add(obj);
+  if (typeof json === 'object' && json !== null) {
+    if (seen.has(json)) fail(path, type, 'a circular reference');
+    walkContainer(json, path, type, seen);
+  } else {
+    walk(json, path, type, seen, key, property);
+  }
+  seen.delete(obj);
+}
+
+function walkContainer(obj: object, path: PropertyKey[], type: string, seen: Set<object>): void {
   seen.add(obj);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
       path.push(i);
-      walk(obj[i], path, type, seen);
+      walk(obj[i], path, type, seen, String(i));
       path.pop();
     }
   } else {
@@ -101,7 +139,7 @@ function walk(value: unknown, path: PropertyKey[], type: string, seen: Set<objec
       const v = (obj as Record<string, unknown>)[key];
       if (v === undefined) continue;
       path.push(key);
-      walk(v, path, type, seen);
+      walk(v, path, type, seen, key, true);
       path.pop();
     }
   }

@@ -44,6 +44,7 @@ export function optionsObject<T extends object>(
   options: T | undefined,
   accepted: OptionKeys<T>,
   what = 'options',
+  renamed?: Readonly<Record<string, string>>,
 ): T {
   if (options === undefined) return {} as T;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -54,7 +55,7 @@ export function optionsObject<T extends object>(
     );
   }
   for (const key in options) {
-    if (!Object.hasOwn(accepted, key)) throw unknownOption(component, key, accepted, what);
+    if (!Object.hasOwn(accepted, key)) throw unknownOption(component, key, accepted, what, renamed?.[key]);
   }
   return options;
 }
@@ -63,11 +64,27 @@ export function optionsObject<T extends object>(
  * {@link optionsObject} for a list of keys: refuses anything but an object (or `undefined`) whose
  * keys are all in `allowed`, so a misspelt option (`expectedversion`) or a value where the options
  * object goes fails loudly instead of being ignored. Throws `ValidationError` coded
- * `INVALID_OPTIONS` / `UNKNOWN_OPTION`. (The store kit's name for the same check.)
+ * `INVALID_OPTIONS` / `UNKNOWN_OPTION`. (The store kit's name for the same check.) `renamed` maps
+ * former option names to their replacement, which the error then names.
+ *
+ * @example
+ * assertKnownKeys("append('order-1', events, options)", { expectedversion: 0n }, ['expectedVersion']);
+ * // ValidationError UNKNOWN_OPTION: … unknown option 'expectedversion' in options (did you mean 'expectedVersion'?) …
  */
-export function assertKnownKeys(component: string, options: unknown, allowed: readonly string[]): void {
+export function assertKnownKeys(
+  component: string,
+  options: unknown,
+  allowed: readonly string[],
+  renamed?: Readonly<Record<string, string>>,
+): void {
   if (options === undefined) return;
-  optionsObject(component, options as object, Object.fromEntries(allowed.map((key) => [key, true] as const)));
+  optionsObject(
+    component,
+    options as object,
+    Object.fromEntries(allowed.map((key) => [key, true] as const)),
+    'options',
+    renamed,
+  );
 }
 
 /** What was passed where an options object goes: its kind, and its value when short. */
@@ -91,12 +108,24 @@ function listKeys(accepted: object): string {
   return keys.length === 0 ? '' : `${keys.join('?, ')}?`;
 }
 
-function unknownOption(component: string, key: string, accepted: object, what: string): ValidationError {
+function unknownOption(
+  component: string,
+  key: string,
+  accepted: object,
+  what: string,
+  renamedTo?: string,
+): ValidationError {
   const keys = Object.keys(accepted);
   const near = keys.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
   const path = what === 'options' ? [key] : [...what.split('.').slice(1), key];
+  const hint =
+    renamedTo !== undefined
+      ? ` ('${key}' was renamed to '${renamedTo}')`
+      : near === undefined
+        ? ''
+        : ` (did you mean '${near}'?)`;
   return new ValidationError(
-    `${component}: unknown option '${key}' in ${what}${near === undefined ? '' : ` (did you mean '${near}'?)`}. Accepted: ${keys.length === 0 ? 'none' : keys.join(', ')}. An unknown key is refused rather than ignored, so a typo never silently drops a setting; nothing was done.`,
+    `${component}: unknown option '${key}' in ${what}${hint}. Accepted: ${keys.length === 0 ? 'none' : keys.join(', ')}. An unknown key is refused rather than ignored, so a typo never silently drops a setting; nothing was done.`,
     [{ path, message: 'unknown option' }],
     { code: 'UNKNOWN_OPTION' },
   );

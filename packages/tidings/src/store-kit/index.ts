@@ -4,12 +4,23 @@
 export {
   assertStreamId,
   assertExpectedVersion,
+  resolveAppendOptions,
   prepareAppend,
   versionMatches,
   DEFAULT_MAX_EVENT_BYTES,
   MAX_STREAM_ID_LENGTH,
 } from '../store/validation.js';
 export type { PreparedEvent, PrepareOptions } from '../store/validation.js';
+export {
+  MAX_SCHEMA_VERSION,
+  MAX_CORRELATION_ID_LENGTH,
+  MAX_STORE_INTEGER,
+  MIN_READ_TIME_MS,
+  MAX_STREAM_MAX_AGE_MS,
+  MAX_EVENT_BYTES_LIMIT,
+  MAX_TIMEOUT_MS,
+} from '../store/limits.js';
+export { MAX_JSON_DEPTH } from '../messages/serializable.js';
 export { resolveIdempotentAppend } from '../store/idempotency.js';
 export type { StoredEventRef } from '../store/idempotency.js';
 export {
@@ -18,6 +29,7 @@ export {
   resolveDeleteOptions,
   assertReadStreamOptions,
   assertReadAllOptions,
+  assertReadByTypeArguments,
   assertReadByTimeOptions,
   isRetained,
 } from '../store/stream-rules.js';
@@ -45,4 +57,11 @@ export {
   MAX_PROCESSOR_NAME_LENGTH,
   MAX_LEASE_TTL_MS,
 } from '../store/processing-validation.js';
-export { assertKnownKeys } from '../reliability/options.js';
+// One set of factory-option validators: one name, range and error per option in every store.
+export { resolveStoreOptions, countOption, choiceOption, DEFAULT_LOCK_TIMEOUT_MS } from '../store/store-options.js';
+export { assertKnownKeys, functionOption } from '../reliability/options.js';
+export type { CommonStoreOptions, ResolvedStoreOptions, StoreErrorHandler } from '../store/store-options.js';
+export { describeValue } from '../describe-value.js';
+// One transaction shell: the work check, afterCommit, finished/aborted transactions, nested calls.
+export { TransactionShell, OpenTransaction, abortedError } from '../store/transaction-shell.js';
+export type { TransactionParts } from '../store/transaction-shell.js';

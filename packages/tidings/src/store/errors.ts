@@ -58,11 +58,14 @@ export class UnknownOutcomeError extends TidingsError {
   }
 }
 
-/** A lock could not be taken in time (another writer holds the store's write lock). Nothing was written. */
+/**
+ * A lock could not be taken within `lockTimeoutMs`: another writer held the store's write lock
+ * (another process, or a transaction of this store in this process). Nothing was written.
+ */
 export class StoreBusyError extends TimeoutError {
   constructor(what: string, timeoutMs: number, cause?: unknown) {
     super(
-      `${what} timed out after ${timeoutMs} ms waiting for the store's write lock, held by another writer. Nothing was written; retry later or raise the lock timeout.`,
+      `${what} timed out after ${timeoutMs} ms waiting for the store's write lock, held by another writer: another process, or a transaction of this store in this process (a store call made inside a transaction's work waits for that very transaction: use tx.append there). Nothing was written; retry later or raise lockTimeoutMs.`,
       timeoutMs,
       { cause },
     );

@@ -1,6 +1,5 @@
-import { TidingsError } from '../errors.js';
 import { uuidv7Generator, type IdGenerator } from '../messages/ids.js';
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { ConcurrencyError, StoreClosedError, StreamDeletedError } from './errors.js';
 import {
   Draft,
@@ -26,9 +25,13 @@ import type {
   StoreSubscriptionOptions,
 } from './processing-types.js';
 import { subscribeToStore } from './subscription.js';
+import { functionOption } from '../reliability/options.js';
+import { resolveStoreOptions, type CommonStoreOptions, type ResolvedStoreOptions } from './store-options.js';
+import { TransactionShell } from './transaction-shell.js';
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
+  assertReadByTypeArguments,
   assertReadStreamOptions,
   assertTruncateVersion,
   encodeStreamMetadata,
@@ -37,7 +40,6 @@ import {
 import type {
   AppendOptions,
   AppendResult,
-  DataCodec,
   DeleteMode,
   EventStore,
   EventToAppend,
@@ -51,25 +53,16 @@ import type {
   StoreTransaction,
   StreamInfo,
   StreamMetadata,
-  Upcast,
 } from './types.js';
-import type { TransactionProcessing } from './processing-types.js';
 import { assertStreamId, prepareAppend, versionMatches } from './validation.js';
 
-/** Options of {@link createInMemoryEventStore}. */
-export interface InMemoryEventStoreOptions {
-  /** Source of `recordedAt` and of retention ages. Default: the system clock. */
-  readonly clock?: Clock | undefined;
+/**
+ * Options of {@link createInMemoryEventStore}: the options every store shares (`clock`, `codec`,
+ * `upcast`, `maxEventBytes`, `lockTimeoutMs`, `onError`) and `nextId`. Unknown keys are refused.
+ */
+export interface InMemoryEventStoreOptions extends CommonStoreOptions {
   /** Generates ids for events appended without one. Default: UUIDv7 from `clock`. */
   readonly nextId?: IdGenerator | undefined;
-  /** Encodes data on append and decodes it on read (encryption, crypto-shredding). */
-  readonly codec?: DataCodec | undefined;
-  /** Rewrites events read from the store into their current shape. */
-  readonly upcast?: Upcast | undefined;
-  /** Largest event accepted, in UTF-8 bytes of data plus metadata JSON. Default 1 MiB. */
-  readonly maxEventBytes?: number | undefined;
-  /** Receives errors thrown by `afterCommit` callbacks and head listeners. Default: `console.error`. */
-  readonly onError?: ((error: unknown) => void) | undefined;
 }
 
 /** The in-memory store: an {@link EventStore} without a driver connection. */
@@ -79,21 +72,6 @@ const PAGE = 256;
 
 /** Runs `fn` and returns its result as a promise, turning a throw into a rejection. */
 const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
-
-/** `tx.processing` refusing calls once the transaction finished, like the rest of `tx`. */
-function finishedGuard(target: TransactionProcessing, active: (what: string) => void): TransactionProcessing {
-  const guard =
-    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      settle(() => active(`processing.${name}`)).then(() => fn(...args));
-  return {
-    getCheckpoint: guard('getCheckpoint', target.getCheckpoint.bind(target)),
-    saveCheckpoint: guard('saveCheckpoint', target.saveCheckpoint.bind(target)),
-    claimInbox: guard('claimInbox', target.claimInbox.bind(target)),
-    park: guard('park', target.park.bind(target)),
-    unpark: guard('unpark', target.unpark.bind(target)),
-  };
-}
 
 /**
  * Creates an event store that lives in this process's memory. It keeps the same contract as the
@@ -106,17 +84,19 @@ function finishedGuard(target: TransactionProcessing, active: (what: string) => 
  * await store.append('order-42', [{ type: 'order.placed', data: { total: 30 } }], { expectedVersion: 'no-stream' });
  * for await (const event of store.readStream('order-42')) console.log(event.version, event.type, event.data);
  */
-export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}): InMemoryEventStore {
+export function createInMemoryEventStore(options?: InMemoryEventStoreOptions): InMemoryEventStore {
   return new MemoryEventStore(options);
 }
 
 class MemoryEventStore implements InMemoryEventStore {
   private readonly state = new MemoryState();
-  private readonly lock = new WriteLock();
+  private readonly lock: WriteLock;
+  private readonly shell: TransactionShell;
+  private readonly options: ResolvedStoreOptions;
   /** No other writer can reach this store's memory: local commits are the only head moves. */
   private readonly notifier = new HeadNotifier(
     { readHead: () => Promise.resolve(this.state.head) },
-    { onError: (error) => this.report(error) },
+    { onError: (error, context) => this.options.onError(error, context) },
   );
   private readonly clock: Clock;
   private readonly nextId: IdGenerator;
@@ -125,10 +105,15 @@ class MemoryEventStore implements InMemoryEventStore {
   readonly processing: ProcessingStore;
   private closed = false;
 
-  constructor(private readonly options: InMemoryEventStoreOptions) {
-    this.clock = options.clock ?? systemClock;
-    this.nextId = options.nextId ?? uuidv7Generator({ now: () => this.clock.now() });
+  constructor(options: InMemoryEventStoreOptions | undefined) {
+    this.options = resolveStoreOptions('createInMemoryEventStore', options, ['nextId'], 'tidings memory store');
+    const nextId = options?.nextId;
+    functionOption('createInMemoryEventStore', 'nextId', nextId);
+    this.clock = this.options.clock;
+    this.nextId = nextId ?? uuidv7Generator({ now: () => this.clock.now() });
     this.storeId = uuidv7Generator()();
+    this.lock = new WriteLock(this.clock, this.options.lockTimeoutMs);
+    this.shell = new TransactionShell('in-memory', this.options.onError);
     const ids = uuidv7Generator({ now: () => this.clock.now() });
     this.processingState = new MemoryProcessingState(this.storeId, () => this.clock.now(), ids);
     this.processing = this.processingStore();
@@ -150,10 +135,10 @@ class MemoryEventStore implements InMemoryEventStore {
     return {
       getCheckpoint: (processor: string, partition?: number) => read(() => p.getCheckpoint(processor, partition)),
       listCheckpoints: () => read(() => p.listCheckpoints()),
-      deleteCheckpoints: (processor: string) => this.write(() => p.deleteCheckpoints(processor)),
-      acquireLease: (request: LeaseRequest) => this.write(() => p.acquireLease(request)),
-      renewLease: (lease: Lease, ttlMs: number) => this.write(() => p.renewLease(lease, ttlMs)),
-      releaseLease: (lease: Lease) => this.write(() => p.releaseLease(lease)),
+      deleteCheckpoints: (processor: string) => this.write('deleteCheckpoints', () => p.deleteCheckpoints(processor)),
+      acquireLease: (request: LeaseRequest) => this.write('acquireLease', () => p.acquireLease(request)),
+      renewLease: (lease: Lease, ttlMs: number) => this.write('renewLease', () => p.renewLease(lease, ttlMs)),
+      releaseLease: (lease: Lease) => this.write('releaseLease', () => p.releaseLease(lease)),
       getLease: (processor: string, partition?: number) => read(() => p.getLease(processor, partition)),
       listParked: (filter?: ParkedFilter) => read(() => p.listParked(filter)),
       getParked: (id: string) => read(() => p.getParked(id)),
@@ -162,8 +147,9 @@ class MemoryEventStore implements InMemoryEventStore {
 
   async append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult> {
     this.assertOpen();
+    this.shell.assertNotInWork('append');
     const prepared = this.prepare(streamId, events, options);
-    return await this.write(() => {
+    return await this.write(`append to '${prepared.streamId}'`, () => {
       const draft = new Draft(this.state, () => this.clock.now());
       const result = draft.append(prepared.streamId, prepared.expectedVersion, prepared.events);
       this.committed(draft.commit());
@@ -173,56 +159,35 @@ class MemoryEventStore implements InMemoryEventStore {
 
   async transaction<R>(work: (tx: StoreTransaction<undefined>) => Promise<R>): Promise<R> {
     this.assertOpen();
-    if (typeof work !== 'function') {
-      throw new TidingsError(
-        'INVALID_ARGUMENT',
-        'transaction(work) expects an async function receiving the transaction.',
-      );
-    }
-    const callbacks: (() => void)[] = [];
-    const result = await this.write(async () => {
+    this.shell.assertNotInWork('transaction');
+    this.shell.assertWork(work);
+    let committed: (() => void) | undefined;
+    const result = await this.write('transaction', async () => {
       const draft = new Draft(this.state, () => this.clock.now());
       const processing = this.processingState.draft();
-      let open = true;
-      const active = (what: string): void => {
-        if (!open) {
-          throw new TidingsError(
-            'TRANSACTION_FINISHED',
-            `tx.${what}() was called after the transaction finished. Use the transaction only inside work, and await every call.`,
-          );
-        }
-      };
-      const tx: StoreTransaction<undefined> = {
+      const open = this.shell.open<undefined>({
         connection: undefined,
         append: (streamId, events, appendOptions) =>
           settle(() => {
-            active('append');
             const prepared = this.prepare(streamId, events, appendOptions);
             return draft.append(prepared.streamId, prepared.expectedVersion, prepared.events);
           }),
-        readStream: <T extends string, D>(streamId: string, readOptions?: ReadStreamOptions) =>
-          this.readStreamIn<T, D>(streamId, readOptions, (id) => draft.view(id)),
+        readStream: (streamId, readOptions) => this.readStreamIn(streamId, readOptions, (id) => draft.view(id)),
         streamInfo: (streamId) =>
           settle(() => {
+            this.assertOpen();
             assertStreamId(streamId);
             return toStreamInfo(streamId, draft.view(streamId).info);
           }),
-        afterCommit: (callback) => {
-          active('afterCommit');
-          callbacks.push(callback);
-        },
-        processing: finishedGuard(processing, active),
-      };
-      try {
-        const value = await work(tx);
-        this.committed(draft.commit());
-        processing.commit();
-        return value;
-      } finally {
-        open = false;
-      }
+        processing,
+      });
+      const value = await open.run(work);
+      this.committed(draft.commit());
+      processing.commit();
+      committed = () => open.committed();
+      return value;
     });
-    for (const callback of callbacks) this.safely(callback);
+    committed?.();
     return result;
   }
 
@@ -283,8 +248,16 @@ class MemoryEventStore implements InMemoryEventStore {
     );
   }
 
-  readByType(types: readonly string[], options?: Omit<ReadAllOptions, 'filter'>): AsyncIterable<RecordedEvent> {
-    return this.readAll({ ...options, filter: { types } });
+  async *readByType(types: readonly string[], options?: Omit<ReadAllOptions, 'filter'>): AsyncGenerator<RecordedEvent> {
+    this.assertOpen();
+    assertReadByTypeArguments(types, options);
+    const direction = options?.direction ?? 'forward';
+    yield* this.scan(
+      options?.from ?? (direction === 'forward' ? 0n : this.state.head),
+      direction,
+      options?.limit,
+      filterPredicate({ types }),
+    );
   }
 
   async *readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
@@ -323,9 +296,10 @@ class MemoryEventStore implements InMemoryEventStore {
 
   async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
     this.assertOpen();
+    this.shell.assertNotInWork('setStreamMetadata');
     assertStreamId(streamId);
     const text = encodeStreamMetadata(streamId, metadata);
-    await this.write(() => {
+    await this.write('setStreamMetadata', () => {
       const existing = this.state.streams.get(streamId);
       if (existing?.deleted === 'hard') throw new StreamDeletedError(streamId);
       const s = existing ?? this.state.record(streamId);
@@ -338,9 +312,10 @@ class MemoryEventStore implements InMemoryEventStore {
 
   async truncateBefore(streamId: string, before: bigint): Promise<void> {
     this.assertOpen();
+    this.shell.assertNotInWork('truncateBefore');
     assertStreamId(streamId);
     assertTruncateVersion(streamId, before);
-    await this.write(() => {
+    await this.write('truncateBefore', () => {
       const s = this.state.streams.get(streamId);
       if (s?.deleted === 'hard') throw new StreamDeletedError(streamId);
       if (s === undefined || s.version === 0n) return;
@@ -357,9 +332,10 @@ class MemoryEventStore implements InMemoryEventStore {
     options?: { mode?: DeleteMode; expectedVersion?: ExpectedVersion },
   ): Promise<void> {
     this.assertOpen();
+    this.shell.assertNotInWork('deleteStream');
     assertStreamId(streamId);
     const { mode, expectedVersion } = resolveDeleteOptions(streamId, options);
-    await this.write(() => {
+    await this.write('deleteStream', () => {
       const existing = this.state.streams.get(streamId);
       if (existing?.deleted === 'hard') return; // already gone for good: a retried delete succeeds
       const version = existing?.version ?? 0n;
@@ -407,7 +383,7 @@ class MemoryEventStore implements InMemoryEventStore {
     this.closed = true;
     await this.notifier.close();
     // A write in progress finishes; writes queued behind it fail with StoreClosedError.
-    await this.lock.run(() => undefined);
+    await this.lock.run('close', () => undefined, false);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -431,9 +407,9 @@ class MemoryEventStore implements InMemoryEventStore {
     });
   }
 
-  /** Runs a write under the lock, refusing it if the store closed while it waited. */
-  private write<T>(fn: () => T | Promise<T>): Promise<T> {
-    return this.lock.run(() => {
+  /** Runs a write under the lock (waiting at most lockTimeoutMs), refusing it if the store closed while it waited. */
+  private write<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    return this.lock.run(what, () => {
       this.assertOpen();
       return fn();
     });
@@ -442,20 +418,6 @@ class MemoryEventStore implements InMemoryEventStore {
   private committed(head: bigint | undefined): void {
     // Coalesced and asynchronous: listeners never run inside append, and see the latest head.
     if (head !== undefined) this.notifier.moved(head);
-  }
-
-  private safely(fn: () => unknown): void {
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch((error: unknown) => this.report(error));
-    } catch (error) {
-      this.report(error);
-    }
-  }
-
-  private report(error: unknown): void {
-    if (this.options.onError !== undefined) this.options.onError(error);
-    else console.error('tidings: an afterCommit callback or head listener failed', error);
   }
 
   private decode(e: StoredEvent): RecordedEvent {

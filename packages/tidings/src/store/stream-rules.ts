@@ -1,6 +1,8 @@
-import { TidingsError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { assertKnownKeys } from '../reliability/options.js';
 import { assertSerializable } from '../messages/serializable.js';
+import { describeValue } from '../describe-value.js';
+import { MAX_STORE_INTEGER, MAX_STREAM_MAX_AGE_MS, MIN_READ_TIME_MS } from './limits.js';
 import { assertStorableJson } from './storable-text.js';
 import type {
   DeleteMode,
@@ -17,21 +19,14 @@ function invalid(code: string, message: string, path: string): never {
   throw new ValidationError(message, [{ path: [path], message: 'invalid' }], { code });
 }
 
-/** Shows any value in an error message; JSON.stringify alone throws on bigint. */
-function show(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
+const show = describeValue;
 
 const isPositiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 /**
  * Validates stream metadata and returns its JSON text, as every store keeps it. `maxAge`
- * (milliseconds) and `maxCount` must be positive integers when present; the rest must be JSON.
+ * (milliseconds, at most {@link MAX_STREAM_MAX_AGE_MS}) and `maxCount` must be positive integers
+ * when present; the rest must be JSON.
  */
 export function encodeStreamMetadata(streamId: string, metadata: unknown): string {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
@@ -42,10 +37,10 @@ export function encodeStreamMetadata(streamId: string, metadata: unknown): strin
     );
   }
   const { maxAge, maxCount } = metadata as StreamMetadata;
-  if (maxAge !== undefined && !isPositiveInteger(maxAge)) {
+  if (maxAge !== undefined && (!isPositiveInteger(maxAge) || maxAge > MAX_STREAM_MAX_AGE_MS)) {
     invalid(
       'INVALID_STREAM_METADATA',
-      `Stream metadata maxAge ${show(maxAge)} for '${streamId}': expected a positive integer number of milliseconds, or nothing.`,
+      `Stream metadata maxAge ${show(maxAge)} for '${streamId}': expected a positive integer number of milliseconds up to ${MAX_STREAM_MAX_AGE_MS} (1,000 years), or nothing to keep events forever.`,
       'maxAge',
     );
   }
@@ -64,10 +59,10 @@ export function encodeStreamMetadata(streamId: string, metadata: unknown): strin
 
 /** Validates `truncateBefore`'s version: a non-negative bigint. */
 export function assertTruncateVersion(streamId: string, before: unknown): asserts before is bigint {
-  if (typeof before !== 'bigint' || before < 0n) {
+  if (typeof before !== 'bigint' || before < 0n || before > MAX_STORE_INTEGER) {
     invalid(
       'INVALID_VERSION',
-      `truncateBefore('${streamId}', before) expects a non-negative bigint version such as 10n, got ${show(before)}.`,
+      `truncateBefore('${streamId}', before) expects a bigint version from 0n to 2^63 - 1 such as 10n, got ${show(before)}.`,
       'before',
     );
   }
@@ -78,8 +73,9 @@ export function resolveDeleteOptions(
   streamId: string,
   options: unknown,
 ): { mode: DeleteMode; expectedVersion: ExpectedVersion } {
+  assertKnownKeys(`deleteStream('${streamId}', options)`, options, ['mode', 'expectedVersion']);
   const o = (options ?? {}) as { mode?: unknown; expectedVersion?: unknown };
-  const mode = o.mode ?? 'soft';
+  const mode = o.mode === undefined ? 'soft' : o.mode;
   if (mode !== 'soft' && mode !== 'hard') {
     invalid(
       'INVALID_DELETE_MODE',
@@ -87,34 +83,42 @@ export function resolveDeleteOptions(
       'mode',
     );
   }
-  const expectedVersion = o.expectedVersion ?? 'any';
+  const expectedVersion = o.expectedVersion === undefined ? 'any' : o.expectedVersion;
   assertExpectedVersion(expectedVersion);
   return { mode, expectedVersion };
 }
 
+function readError(message: string, path: string): ValidationError {
+  return new ValidationError(message, [{ path: [path], message: 'invalid' }], { code: 'INVALID_READ_OPTIONS' });
+}
+
 function assertDirection(direction: unknown): asserts direction is 'forward' | 'backward' | undefined {
   if (direction !== undefined && direction !== 'forward' && direction !== 'backward') {
-    throw new TidingsError(
-      'INVALID_READ_OPTIONS',
-      `Invalid read direction ${show(direction)}: expected 'forward' or 'backward'.`,
-    );
+    throw readError(`Invalid read direction ${show(direction)}: expected 'forward' or 'backward'.`, 'direction');
   }
 }
 
 function assertFrom(from: unknown, what: string): asserts from is bigint | undefined {
-  if (from !== undefined && (typeof from !== 'bigint' || from < 0n)) {
-    throw new TidingsError(
-      'INVALID_READ_OPTIONS',
-      `Invalid read option from=${show(from)}: expected a non-negative bigint ${what} such as 1n, or nothing.`,
+  if (from !== undefined && (typeof from !== 'bigint' || from < 0n || from > MAX_STORE_INTEGER)) {
+    throw readError(
+      `Invalid read option from=${show(from)}: expected a bigint ${what} from 0n to 2^63 - 1 such as 1n, or nothing.`,
+      'from',
     );
   }
 }
 
-/** Validates readStream options (typed `TidingsError` codes `INVALID_READ_OPTIONS` / `INVALID_LIMIT`). */
+/** A read's options: nothing or an object with only `known` keys (ValidationError INVALID_OPTIONS / UNKNOWN_OPTION). */
+function readOptions(options: unknown, where: string, known: readonly string[]): Record<string, unknown> {
+  assertKnownKeys(where, options, known);
+  return (options ?? {}) as Record<string, unknown>;
+}
+
+/** Validates readStream options (ValidationError codes `INVALID_READ_OPTIONS` / `INVALID_LIMIT` / `UNKNOWN_OPTION`). */
 export function assertReadStreamOptions(options: ReadStreamOptions | undefined): void {
-  assertFrom(options?.from, 'version');
-  assertDirection(options?.direction);
-  assertLimit(options?.limit);
+  const o = readOptions(options, 'readStream(streamId, options)', ['from', 'direction', 'limit']);
+  assertFrom(o['from'], 'version');
+  assertDirection(o['direction']);
+  assertLimit(o['limit']);
 }
 
 /** Validates a readAll filter. An empty list matches nothing (decision 0103). */
@@ -123,13 +127,13 @@ export function assertReadAllFilter(filter: ReadAllFilter | undefined): void {
   // A misspelt key (`type`) would otherwise widen the filter to everything.
   assertKnownKeys('filter', filter, FILTER_KEYS);
   for (const key of ['types', 'categories'] as const) {
-    const list = filter[key];
-    if (list !== undefined && (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))) {
-      throw new TidingsError(
-        'INVALID_READ_OPTIONS',
-        `Invalid readAll filter ${key}: expected an array of strings, got ${show(list)}.`,
-      );
-    }
+    assertNames(filter[key], `filter ${key}`);
+  }
+}
+
+function assertNames(list: unknown, what: string): void {
+  if (list !== undefined && (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))) {
+    throw readError(`Invalid ${what}: expected an array of strings, got ${show(list)}.`, what);
   }
 }
 
@@ -137,23 +141,46 @@ const FILTER_KEYS = ['types', 'categories'] as const;
 
 /** Validates readAll options. */
 export function assertReadAllOptions(options: ReadAllOptions | undefined): void {
-  assertFrom(options?.from, 'position');
-  assertDirection(options?.direction);
-  assertLimit(options?.limit);
-  assertReadAllFilter(options?.filter);
+  const o = readOptions(options, 'readAll(options)', ['from', 'direction', 'limit', 'filter']);
+  assertFrom(o['from'], 'position');
+  assertDirection(o['direction']);
+  assertLimit(o['limit']);
+  assertReadAllFilter(o['filter'] as ReadAllFilter | undefined);
 }
 
-/** Validates readByTime options: two valid Dates, an optional limit and filter. */
+/** Validates readByType's arguments: an array of type names, and readAll's options without `filter`. */
+export function assertReadByTypeArguments(types: unknown, options: unknown): void {
+  assertNames(types, 'readByType types');
+  const o = readOptions(options, 'readByType(types, options)', ['from', 'direction', 'limit']);
+  assertFrom(o['from'], 'position');
+  assertDirection(o['direction']);
+  assertLimit(o['limit']);
+}
+
+/**
+ * Validates readByTime options: two valid Dates from {@link MIN_READ_TIME_MS} (4713 BC, the
+ * earliest every store can compare against) on, an optional limit and filter.
+ */
 export function assertReadByTimeOptions(options: ReadByTimeOptions | undefined): void {
-  const ok = (d: unknown): boolean => d instanceof Date && !Number.isNaN(d.getTime());
-  if (options === undefined || !ok(options.from) || !ok(options.to)) {
-    throw new TidingsError(
-      'INVALID_READ_OPTIONS',
-      'readByTime({ from, to }) expects two valid Dates: from inclusive, to exclusive.',
-    );
+  const where = 'readByTime(options)';
+  if (options === undefined) {
+    throw readError(`${where} expects { from, to }: two Dates, from inclusive, to exclusive.`, 'options');
   }
-  assertLimit(options.limit);
-  assertReadAllFilter(options.filter);
+  const o = readOptions(options, where, ['from', 'to', 'limit', 'filter']);
+  for (const key of ['from', 'to'] as const) {
+    const d = o[key];
+    if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
+      throw readError(`${where}: ${key} must be a valid Date (from inclusive, to exclusive), got ${show(d)}.`, key);
+    }
+    if (d.getTime() < MIN_READ_TIME_MS) {
+      throw readError(
+        `${where}: ${key} is ${d.toISOString()}, before 4713 BC, the earliest time every store can compare against. Use new Date(0) or any later Date for "from the beginning": no event is recorded before the store existed.`,
+        key,
+      );
+    }
+  }
+  assertLimit(o['limit']);
+  assertReadAllFilter(o['filter'] as ReadAllFilter | undefined);
 }
 
 /** The retention state of one stream, as reads apply it. */

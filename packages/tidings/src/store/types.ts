@@ -36,6 +36,7 @@ export interface RecordedEvent<T extends string = string, D = unknown> extends E
   readonly recordedAt: Date;
 }
 
+/** The third argument of `append`: nothing or this object; another value or an unknown key is refused. */
 export interface AppendOptions {
   /** Default `'any'`. */
   readonly expectedVersion?: ExpectedVersion | undefined;
@@ -235,9 +236,13 @@ export interface EventStore<Connection = unknown> extends EventReader, AsyncDisp
   /**
    * Runs `work` in one transaction with its appends and the caller's writes: if `work` throws,
    * every append in it is rolled back and the error rethrown. An append failing inside (conflict,
-   * duplicate, bad input) can be caught and the transaction still commits its other appends. Use
-   * `tx.append`, not `store.append`, inside `work` (the store's own append waits for the write lock
-   * the transaction holds). `tx` must not be used after `work` settles.
+   * duplicate, bad input) can be caught and the transaction still commits its other appends (on
+   * PostgreSQL a statement failing in the database, such as a lock timeout, aborts the whole
+   * transaction: later `tx` calls and the commit fail with `TRANSACTION_ABORTED`). Use `tx`, not the
+   * store, inside `work`: a store write called while `work` runs synchronously fails at once with
+   * `NESTED_TRANSACTION`, and one called later waits for the lock the transaction holds until
+   * `lockTimeoutMs` (`StoreBusyError`). After `work` settles every `tx` call, reads included, fails
+   * with `TRANSACTION_FINISHED`.
    */
   transaction<R>(work: (tx: StoreTransaction<Connection>) => Promise<R>): Promise<R>;
 
