@@ -6,12 +6,15 @@ import { deletionCases } from './cases/deletion.js';
 import { headCases } from './cases/head.js';
 import { hookCases } from './cases/hooks.js';
 import { idempotencyCases } from './cases/idempotency.js';
+import { leaseCases } from './cases/leases.js';
 import { lifecycleCases } from './cases/lifecycle.js';
 import { payloadCases } from './cases/payload.js';
+import { processingInputCases } from './cases/processing-input.js';
+import { processingStateCases } from './cases/processing-state.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { transactionCases } from './cases/transactions.js';
-import { createContext, type StoreHarness } from './harness.js';
+import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
 
 /** Options of {@link eventStoreContract}. */
 export interface EventStoreContractOptions {
@@ -21,6 +24,11 @@ export interface EventStoreContractOptions {
    * starts passing it, the test fails until the entry is removed.
    */
   readonly knownGaps?: Record<string, string>;
+  /**
+   * Optional harness capabilities the store does not offer -> why. The tests needing one are not
+   * run and each is printed; an absent capability missing from this list fails the suite.
+   */
+  readonly absentCapabilities?: Partial<Record<HarnessCapability, string>>;
 }
 
 /**
@@ -37,7 +45,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
   const knownGaps = options.knownGaps ?? {};
   const titles = new Set<string>();
   describe(`event store contract: ${name}`, () => {
-    const context = createContext(name, harness, knownGaps, titles);
+    const context = createContext(name, harness, knownGaps, titles, options.absentCapabilities);
     for (const cases of [
       appendCases,
       idempotencyCases,
@@ -51,6 +59,9 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       concurrencyCases,
       hookCases,
       lifecycleCases,
+      processingStateCases,
+      leaseCases,
+      processingInputCases,
     ]) {
       cases(context);
     }

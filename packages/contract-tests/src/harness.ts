@@ -1,4 +1,4 @@
-import type { Clock, DataCodec, EventStore, Upcast } from 'tidings';
+import type { Clock, DataCodec, EventStore, StoreTransaction, Upcast } from 'tidings';
 import { it, onTestFinished } from 'vitest';
 
 /** What a store package provides to run the shared suite against its store. */
@@ -7,7 +7,30 @@ export interface StoreHarness {
   create(options?: { clock?: Clock; codec?: DataCodec; upcast?: Upcast; maxEventBytes?: number }): Promise<EventStore>;
   /** Called once after the suite. */
   dispose?(): Promise<void>;
+  /**
+   * Capability: a "read-model write" inside `store.transaction`, the application's own state that
+   * must commit with a checkpoint (for SQL stores a table written through `tx.connection`). When
+   * absent, list it in `EventStoreContractOptions.absentCapabilities` with the reason.
+   */
+  readonly readModel?: ReadModelHarness | undefined;
+  /**
+   * How leases are timed. `'clock-option'`: by the `clock` given to `create`, so the suite moves a
+   * fake clock past a lease's expiry. `'server'` (default): by a clock the suite cannot move (the
+   * database's), so it takes short leases and polls, with a bound, until they expire.
+   */
+  readonly leaseClock?: 'clock-option' | 'server' | undefined;
 }
+
+/** A key -> integer read model written inside a store transaction (see {@link StoreHarness.readModel}). */
+export interface ReadModelHarness {
+  /** Sets `key` to `value` through `tx` (creating whatever it needs). */
+  write(store: EventStore, tx: StoreTransaction, key: string, value: number): Promise<void>;
+  /** The committed value of `key`, `undefined` when never written. */
+  read(store: EventStore, key: string): Promise<number | undefined>;
+}
+
+/** Optional harness capabilities; one that is absent is listed with its reason, never skipped silently. */
+export type HarnessCapability = 'readModel';
 
 /** Options given to `harness.create`. */
 export type StoreOptions = NonNullable<Parameters<StoreHarness['create']>[0]>;
@@ -18,6 +41,18 @@ export interface ContractContext {
   readonly open: (options?: StoreOptions) => Promise<EventStore>;
   /** Registers one contract test. Titles are unique across the suite; `knownGaps` refers to them. */
   readonly test: (title: string, fn: () => Promise<void>, timeoutMs?: number) => void;
+  /** The harness, for its optional capabilities. */
+  readonly harness: StoreHarness;
+  /**
+   * Registers a test that needs `capability`: when the harness lacks it, the test is not registered
+   * and the absence (listed with its reason in `absentCapabilities`) is printed instead.
+   */
+  readonly testWith: (
+    capability: HarnessCapability,
+    title: string,
+    fn: () => Promise<void>,
+    timeoutMs?: number,
+  ) => void;
 }
 
 /** Builds the context, registering known gaps as expected failures whose title carries the reason. */
@@ -26,8 +61,24 @@ export function createContext(
   harness: StoreHarness,
   knownGaps: Record<string, string>,
   titles: Set<string>,
+  absentCapabilities: Partial<Record<HarnessCapability, string>> = {},
 ): ContractContext {
-  return {
+  const context: ContractContext = {
+    harness,
+    testWith: (capability, title, fn, timeoutMs) => {
+      if (harness[capability] !== undefined) {
+        context.test(title, fn, timeoutMs);
+        return;
+      }
+      const why = absentCapabilities[capability];
+      if (why === undefined) {
+        throw new Error(
+          `[${name}] the harness has no '${capability}' capability and does not list it in absentCapabilities: either provide it or list it with the reason.`,
+        );
+      }
+      titles.add(title);
+      console.warn(`[${name}] not run, capability '${capability}' absent (${why}): '${title}'`);
+    },
     open: async (options) => {
       const store = await harness.create(options);
       onTestFinished(async () => {
@@ -48,4 +99,5 @@ export function createContext(
       it.fails(`${title} [known gap: ${gap}]`, fn, timeoutMs);
     },
   };
+  return context;
 }

@@ -1,7 +1,16 @@
 // The shared suites every Tidings store must pass. Private to the workspace.
 export { eventStoreContract } from './contract.js';
 export type { EventStoreContractOptions } from './contract.js';
-export type { StoreHarness, StoreOptions } from './harness.js';
+export type { StoreHarness, StoreOptions, ReadModelHarness, HarnessCapability } from './harness.js';
+export {
+  appendReadModel,
+  atomicCheckpointViolations,
+  brokenProcessing,
+  fakeClockExpiry,
+  fencedWriteViolations,
+  serverClockExpiry,
+} from './processing-checks.js';
+export type { LeaseExpiry, ProcessingDefect } from './processing-checks.js';
 export {
   readsDuringAppends,
   conflictingAppends,

@@ -1,6 +1,7 @@
 import { eventStoreContract } from '@tidings/contract-tests';
 import { afterAll } from 'vitest';
 import { postgresEventStore } from './index.js';
+import { postgresReadModel } from './test-support/read-model.js';
 import { dropSchema, PG_URL, pgAvailable, randomSchema } from './test-support/pg-env.js';
 
 const available = await pgAvailable();
@@ -26,5 +27,8 @@ if (available) {
       await store.migrate();
       return store;
     },
+    readModel: postgresReadModel,
+    // Leases follow the database clock (clock_timestamp()): the suite takes short leases and polls.
+    leaseClock: 'server',
   });
 }

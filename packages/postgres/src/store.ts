@@ -45,7 +45,8 @@ import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.
 import { readStream, streamInfo } from './stream-reads.js';
 import { runTransaction } from './transaction.js';
 import { subscribeToStore } from 'tidings/store-kit';
-import { pendingProcessing } from './processing-pending.js';
+import { ProcessingSql } from './processing-sql.js';
+import { postgresProcessingStore } from './processing-store.js';
 
 /**
  * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
@@ -109,6 +110,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   let closing: Promise<void> | undefined;
   let identity: Promise<StoreIdentity> | undefined;
 
+  // Tagged with the store's identity once `ready()` read it; every processing call awaits `ready()` first.
+  const processingSql = new ProcessingSql(s);
+
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError('PostgreSQL');
   };
@@ -118,7 +122,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       const client = await checkout(pool, settings, target);
       try {
         if (opts.migrate) await migrateSchema(client, schema);
-        return await checkSchema(client, schema);
+        const found = await checkSchema(client, schema);
+        processingSql.storeId = found.storeId;
+        return found;
       } finally {
         client.release();
       }
@@ -338,6 +344,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         now: () => new Date(clock.now()),
         committed: (position) => head.moved(position),
         onError: opts.onError,
+        processing: processingSql,
       });
     },
 
@@ -354,7 +361,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       assertOpen();
       return subscribeToStore(store, options, handler);
     },
-    processing: pendingProcessing,
+    processing: postgresProcessingStore({ assertOpen, withClient, inTransaction: adminTransaction }, processingSql),
 
     async info(): Promise<StoreInfo> {
       assertOpen();

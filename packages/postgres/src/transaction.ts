@@ -1,4 +1,3 @@
-import { pendingTxProcessing } from './processing-pending.js';
 import type { PoolClient } from 'pg';
 import { TidingsError, UnknownOutcomeError } from 'tidings';
 import type { AppendOptions, EventReader, EventToAppend, StoreTransaction } from 'tidings';
@@ -6,6 +5,8 @@ import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';
 import { isConnectionError, mapPgError, neverSent } from './connection.js';
 import type { SessionSettings } from './connection.js';
+import type { ProcessingSql } from './processing-sql.js';
+import { postgresTransactionProcessing } from './processing-store.js';
 import type { ReadContext, WithClient } from './reads.js';
 import { readStream, streamInfo } from './stream-reads.js';
 
@@ -23,6 +24,7 @@ export interface TransactionDeps {
   readonly now: () => Date;
   readonly committed: (position: bigint) => void;
   readonly onError: (error: unknown, context: string) => void;
+  readonly processing: ProcessingSql;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function runTransaction<R>(
       assertActive();
       callbacks.push(callback);
     },
-    processing: pendingTxProcessing,
+    processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, assertActive),
   };
 
   try {

@@ -53,6 +53,54 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Processing state beside the events (decision 0620): checkpoints, leases, parked events, the inbox.
+    version: 2,
+    sql: `
+      CREATE TABLE checkpoints (
+        processor  TEXT    NOT NULL,
+        partition  INTEGER NOT NULL,
+        position   INTEGER NOT NULL,
+        epoch      INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (processor, partition)
+      ) WITHOUT ROWID;
+      CREATE TABLE leases (
+        processor  TEXT    NOT NULL,
+        partition  INTEGER NOT NULL,
+        -- '' once released: the row keeps the epoch, so the next holder gets a higher one.
+        owner      TEXT    NOT NULL,
+        epoch      INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (processor, partition)
+      ) WITHOUT ROWID;
+      CREATE TABLE parked (
+        id              TEXT    PRIMARY KEY,
+        processor       TEXT    NOT NULL,
+        partition       INTEGER NOT NULL,
+        event_id        TEXT    NOT NULL,
+        position        INTEGER NOT NULL,
+        stream_id       TEXT    NOT NULL,
+        version         INTEGER NOT NULL,
+        type            TEXT    NOT NULL,
+        error           TEXT    NOT NULL,
+        attempts        INTEGER NOT NULL,
+        first_failed_at INTEGER NOT NULL,
+        last_failed_at  INTEGER NOT NULL,
+        blocking        INTEGER NOT NULL,
+        UNIQUE (processor, event_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX parked_by_position ON parked (position, id);
+      CREATE TABLE inbox (
+        processor TEXT    NOT NULL,
+        event_id  TEXT    NOT NULL,
+        position  INTEGER NOT NULL,
+        PRIMARY KEY (processor, event_id)
+      ) WITHOUT ROWID;
+      -- Pruning at the checkpoint deletes by (processor, position).
+      CREATE INDEX inbox_by_position ON inbox (processor, position);
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher `user_version` is refused. */

@@ -38,7 +38,8 @@ import { StreamAdminSql } from './stream-admin-sql.js';
 import { resolveOptions } from './resolve-options.js';
 import { WriteQueue } from './write-queue.js';
 import { subscribeToStore } from 'tidings/store-kit';
-import { pendingProcessing, pendingTxProcessing } from './processing-pending.js';
+import { ProcessingSql } from './processing-sql.js';
+import { sqliteProcessingStore, sqliteTransactionProcessing } from './processing-store.js';
 
 /** The SQLite event store: the full `EventStore` contract; `transaction` hands out the better-sqlite3 `Database`. */
 export type SqliteEventStore = EventStore<Db>;
@@ -167,6 +168,19 @@ function createStore(
     maxBatchBytes: o.maxBatchBytes,
     committed: () => head.committed(),
   });
+  const processingSql = new ProcessingSql(writer, storeId);
+  const now = (): number => o.clock.now();
+  const processing = sqliteProcessingStore(
+    {
+      reader,
+      storeId,
+      retry,
+      guard,
+      now,
+      exclusive: (what, work) => queue.exclusive(what, () => Promise.resolve(work())),
+    },
+    processingSql,
+  );
   const encode = o.codec === undefined ? undefined : o.codec.encode.bind(o.codec);
 
   const prepare = (
@@ -235,6 +249,9 @@ function createStore(
       const callbacks: (() => void)[] = [];
       const result = await queue.exclusive('transaction', async () => {
         let open = true;
+        const active = (what: string): void => {
+          if (!open) throw finished(what);
+        };
         const tx: StoreTransaction<Db> = {
           connection: writer,
           append(streamId, events, options): Promise<AppendResult> {
@@ -254,7 +271,7 @@ function createStore(
             if (!open) throw finished('afterCommit');
             callbacks.push(callback);
           },
-          processing: pendingTxProcessing,
+          processing: sqliteTransactionProcessing(processingSql, active, now),
         };
         try {
           return await work(tx);
@@ -283,7 +300,7 @@ function createStore(
       guard();
       return subscribeToStore(store, options, handler);
     },
-    processing: pendingProcessing,
+    processing,
     info(): Promise<StoreInfo> {
       try {
         guard();

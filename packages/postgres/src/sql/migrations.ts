@@ -1,4 +1,5 @@
 import { appendFunctionSql } from './append-function.js';
+import { processingTablesSql } from './processing-tables.js';
 
 /** Marks a schema as ours in the `tidings_store` row; anything else is refused, never migrated. */
 export const STORE_KIND = 'tidings-event-store';
@@ -72,6 +73,11 @@ alter table ${s}.events alter column category drop expression, alter column stre
 drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], uuid[], text[], text[], text[],
   text[], text[], integer[], timestamptz);
 ${appendFunctionSql(s)}`,
+  },
+  {
+    version: 3,
+    description: 'processing state: checkpoints, leases, parked events, inbox',
+    sql: processingTablesSql,
   },
 ];
 

@@ -29,7 +29,12 @@ export async function bundleChildren(
     format: 'esm',
     target: 'node20',
     external: ['pg'],
-    alias: { tidings: join(repoRoot, 'packages/tidings/src/index.ts') },
+    // One entry per subpath: esbuild would otherwise append 'store-kit' to the main entry's file path.
+    alias: {
+      tidings: join(repoRoot, 'packages/tidings/src/index.ts'),
+      'tidings/store-kit': join(repoRoot, 'packages/tidings/src/store-kit/index.ts'),
+      'tidings/testing': join(repoRoot, 'packages/tidings/src/testing/index.ts'),
+    },
     logLevel: 'error',
   });
   return {

@@ -24,7 +24,12 @@ export async function buildChild(dir: string): Promise<string> {
     format: 'esm',
     target: 'node20',
     logLevel: 'error',
-    alias: { tidings: join(here, '../../../tidings/src/index.ts') },
+    // One entry per subpath: esbuild would otherwise append 'store-kit' to the main entry's file path.
+    alias: {
+      tidings: join(here, '../../../tidings/src/index.ts'),
+      'tidings/store-kit': join(here, '../../../tidings/src/store-kit/index.ts'),
+      'tidings/testing': join(here, '../../../tidings/src/testing/index.ts'),
+    },
     plugins: [
       {
         name: 'external-better-sqlite3',

@@ -1,5 +1,3 @@
-import { ValidationError } from '../errors.js';
-import { assertKnownKeys } from '../reliability/options.js';
 import { LeaseLostError } from './errors.js';
 import type {
   CheckpointWrite,
@@ -13,12 +11,15 @@ import type {
 } from './processing-types.js';
 import {
   assertCheckpointWrite,
+  assertInboxClaim,
   assertLease,
   assertLeaseRequest,
   assertLeaseTtl,
   assertParkRequest,
   assertParkedFilter,
+  assertParkedId,
   assertPartition,
+  assertUnpark,
   assertProcessorName,
   DEFAULT_PARKED_LIMIT,
 } from './processing-validation.js';
@@ -130,11 +131,7 @@ export class MemoryProcessingState {
   }
 
   getParked(id: string): ParkedEvent | undefined {
-    if (typeof id !== 'string') {
-      throw new ValidationError(`getParked(id) expects the parked entry's id (a string), got ${typeof id}.`, [
-        { path: ['id'], message: 'not a string' },
-      ]);
-    }
+    assertParkedId('getParked', id);
     return this.parked.get(id);
   }
 
@@ -215,21 +212,8 @@ export class ProcessingDraft implements TransactionProcessing {
     options?: { readonly epoch?: bigint | undefined; readonly partition?: number | undefined },
   ): Promise<boolean> {
     return settle(() => {
-      assertProcessorName(processor);
-      assertKnownKeys('tx.processing.claimInbox', options, ['epoch', 'partition']);
-      if (
-        typeof event !== 'object' ||
-        event === null ||
-        typeof event.id !== 'string' ||
-        typeof event.position !== 'bigint'
-      ) {
-        throw new ValidationError(
-          'tx.processing.claimInbox(processor, event) expects a recorded event (id and position).',
-          [{ path: ['event'], message: 'not a recorded event' }],
-        );
-      }
+      assertInboxClaim(processor, event, options);
       const partition = options?.partition ?? 0;
-      assertPartition(partition);
       this.base.fence(processor, partition, options?.epoch);
       const id = event.id.toLowerCase();
       if (this.claimed.get(processor)?.has(id) === true) return false;
@@ -279,7 +263,7 @@ export class ProcessingDraft implements TransactionProcessing {
 
   unpark(id: string, options?: { readonly epoch?: bigint | undefined }): Promise<boolean> {
     return settle(() => {
-      assertKnownKeys('tx.processing.unpark', options, ['epoch']);
+      assertUnpark(id, options);
       const entry = this.parked.has(id) ? this.parked.get(id) : this.base.getParked(id);
       if (entry === undefined || entry === null) return false;
       this.base.fence(entry.processor, entry.partition, options?.epoch);

@@ -1,6 +1,11 @@
 import {
+  appendReadModel,
+  atomicCheckpointViolations,
+  brokenProcessing,
   conflictingAppends,
   eventStoreContract,
+  fakeClockExpiry,
+  fencedWriteViolations,
   positionViolations,
   readsDuringAppends,
   sameTickAppends,
@@ -10,7 +15,33 @@ import { createFakeClock } from '../time/fake-clock.js';
 import { createInMemoryEventStore } from './memory-store.js';
 import type { AppendOptions, EventStore, EventToAppend, RecordedEvent } from './types.js';
 
-eventStoreContract('memory', { create: async (options) => createInMemoryEventStore(options) });
+eventStoreContract('memory', {
+  create: async (options) => createInMemoryEventStore(options),
+  readModel: appendReadModel,
+  leaseClock: 'clock-option',
+});
+
+// Negative controls of the processing checks: each must find violations against a broken writer.
+describe('processing checks against a broken writer (memory)', () => {
+  it('fencing: a checkpoint written without its epoch lets the zombie write through', async () => {
+    const clock = createFakeClock({ now: 0 });
+    const store = createInMemoryEventStore({ clock });
+    expect(await fencedWriteViolations(store, appendReadModel, fakeClockExpiry(clock))).toEqual([]);
+    const violations = await fencedWriteViolations(
+      brokenProcessing(store, 'no-fence'),
+      appendReadModel,
+      fakeClockExpiry(clock),
+    );
+    expect(violations).toContain('read model holds 2 after the refused write, expected 1');
+  });
+
+  it('atomicity: a checkpoint written outside the transaction survives its rollback', async () => {
+    const store = createInMemoryEventStore();
+    expect(await atomicCheckpointViolations(store, appendReadModel)).toEqual([]);
+    const violations = await atomicCheckpointViolations(brokenProcessing(store, 'checkpoint-outside'), appendReadModel);
+    expect(violations).toContain('rolled back: the checkpoint stayed');
+  });
+});
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -1,6 +1,8 @@
 import { ValidationError } from '../errors.js';
+import { isUuid } from '../messages/ids.js';
 import { assertKnownKeys } from '../reliability/options.js';
 import type { CheckpointWrite, Lease, LeaseRequest, ParkedFilter, ParkRequest } from './processing-types.js';
+import { assertStreamId } from './validation.js';
 
 // One set of checks for the processing state of every store, so memory, SQLite and PostgreSQL
 // refuse the same input with the same error before anything is written.
@@ -32,6 +34,13 @@ function checkName(what: string, value: unknown): void {
   }
   // eslint-disable-next-line no-control-regex -- NUL is exactly what must be refused (PostgreSQL text cannot hold it).
   if (/\u0000/.test(value)) fail('INVALID_PROCESSOR_NAME', `${what} must not contain U+0000.`, what);
+}
+
+function checkText(what: string, value: string): void {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what must be refused (PostgreSQL text cannot hold it).
+  if (value.length === 0 || /\u0000/.test(value)) {
+    fail('INVALID_PARK_REQUEST', `${what} must be a non-empty string without U+0000.`, what);
+  }
 }
 
 export function assertProcessorName(processor: unknown): asserts processor is string {
@@ -126,9 +135,28 @@ export function assertParkRequest(request: ParkRequest): void {
       'event',
     );
   }
+  if (!isUuid(e.id))
+    fail('INVALID_PARK_REQUEST', `park: event.id must be a UUID, got ${JSON.stringify(e.id)}.`, 'event');
+  assertStreamId(e.streamId);
+  checkText('park: event.type', e.type);
+  assertInt64('event.position', e.position);
+  assertInt64('event.version', e.version);
   const err = request.error as { name?: unknown; message?: unknown } | null;
   if (typeof err !== 'object' || err === null || typeof err.name !== 'string' || typeof err.message !== 'string') {
     fail('INVALID_PARK_REQUEST', 'park: error must be a serialized error (use serializeError).', 'error');
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(err);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) {
+    fail(
+      'INVALID_PARK_REQUEST',
+      'park: error must be plain JSON (use serializeError); it could not be serialized.',
+      'error',
+    );
   }
   if (typeof request.attempts !== 'number' || !Number.isSafeInteger(request.attempts) || request.attempts < 1) {
     fail(
@@ -163,4 +191,46 @@ export function assertParkedFilter(filter: ParkedFilter | undefined): void {
       'limit',
     );
   }
+}
+
+/** `tx.processing.claimInbox(processor, event, options)`: a recorded event (UUID id, position) and fencing options. */
+export function assertInboxClaim(
+  processor: unknown,
+  event: unknown,
+  options: { readonly epoch?: unknown; readonly partition?: unknown } | undefined,
+): void {
+  assertProcessorName(processor);
+  assertKnownKeys('tx.processing.claimInbox', options, ['epoch', 'partition']);
+  const e = event as { id?: unknown; position?: unknown } | null;
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.id !== 'string' ||
+    !isUuid(e.id) ||
+    typeof e.position !== 'bigint'
+  ) {
+    throw new ValidationError(
+      'tx.processing.claimInbox(processor, event) expects a recorded event (a UUID id and a bigint position).',
+      [{ path: ['event'], message: 'not a recorded event' }],
+    );
+  }
+  assertInt64('event.position', e.position);
+  assertPartition(options?.partition ?? 0);
+  if (options?.epoch !== undefined) assertInt64('epoch', options.epoch);
+}
+
+/** The id of a parked entry (`getParked`, `unpark`). */
+export function assertParkedId(what: string, id: unknown): asserts id is string {
+  if (typeof id !== 'string') {
+    throw new ValidationError(`${what}(id) expects the parked entry's id (a string), got ${typeof id}.`, [
+      { path: ['id'], message: 'not a string' },
+    ]);
+  }
+}
+
+/** `tx.processing.unpark(id, options)`. */
+export function assertUnpark(id: unknown, options: { readonly epoch?: unknown } | undefined): asserts id is string {
+  assertKnownKeys('tx.processing.unpark', options, ['epoch']);
+  assertParkedId('unpark', id);
+  if (options?.epoch !== undefined) assertInt64('epoch', options.epoch);
 }

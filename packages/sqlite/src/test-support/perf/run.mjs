@@ -26,7 +26,10 @@ try {
     format: 'esm',
     target: 'node20',
     sourcemap: 'inline',
-    alias: { tidings: join(repoRoot, 'packages/tidings/src/index.ts') },
+    alias: {
+      tidings: join(repoRoot, 'packages/tidings/src/index.ts'),
+      'tidings/store-kit': join(repoRoot, 'packages/tidings/src/store-kit/index.ts'),
+    },
     logLevel: 'error',
     plugins: [
       {
