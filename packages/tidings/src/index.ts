@@ -86,6 +86,7 @@ export { createInMemoryEventStore } from './store/memory-store.js';
 
 // processing
 export { defineProcessor } from './processing/define-processor.js';
+export { createProcessorRunner } from './processing/runner.js';
 export { UnknownProcessorError, UnknownParkedEventError, ProcessorNotRunningError } from './processing/errors.js';
 export type {
   EffectMode,

@@ -40,6 +40,8 @@ const POLICIES: readonly FailurePolicy[] = ['park-and-continue', 'block-stream']
 export interface ProcessorHandlers {
   /** Handles a unit of events in position order (one `handle` per event when the spec gave `handle`). */
   readonly run: (events: readonly RecordedEvent[], context: ProcessorContext, concurrency: number) => Promise<void>;
+  /** The spec gave `handle` (one event per call), not `handleBatch`. */
+  readonly perEvent: boolean;
 }
 
 const handlersOf = new WeakMap<object, ProcessorHandlers>();
@@ -257,6 +259,6 @@ export function defineProcessor<
     retry: Object.freeze(retry),
     startFrom,
   });
-  handlersOf.set(processor, { run });
+  handlersOf.set(processor, { run, perEvent: spec.handle !== undefined });
   return processor;
 }

@@ -61,7 +61,7 @@ function resolveOptions(options: StoreSubscriptionOptions | undefined): Resolved
  * and not be ahead of its head (a restored database reusing positions); a position may be at most
  * `head + 1`.
  */
-async function startPosition(store: SubscribableStore, from: SubscriptionStart): Promise<bigint> {
+export async function startPosition(store: SubscribableStore, from: SubscriptionStart): Promise<bigint> {
   if (from === 'start') return 0n;
   const head = await store.headPosition();
   if (from === 'end') return head + 1n;

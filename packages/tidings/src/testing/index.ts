@@ -12,3 +12,5 @@ export type {
 } from './command-handler-spec.js';
 export { SpecFailedError } from './spec-error.js';
 export type { ErrorExpectation } from './spec-error.js';
+export { runToHead } from './run-to-head.js';
+export type { RunToHeadOptions } from './run-to-head.js';
