@@ -112,6 +112,15 @@ export type {
 } from './processing/processor-types.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
 
+// projections
+export { defineProjection } from './projections/define-projection.js';
+export type { Projection, ProjectionSpec, ProjectionContext, ProjectionMode } from './projections/define-projection.js';
+export type { ReadModel, ReadModelShadow } from './projections/read-model.js';
+export { memoryCollection } from './projections/memory-collection.js';
+export type { MemoryCollection, CollectionWriter } from './projections/memory-collection.js';
+export { rebuildProjection, ProjectionBusyError } from './projections/rebuild-projection.js';
+export type { RebuildOptions, RebuildProgress, RebuildResult } from './projections/rebuild-projection.js';
+
 // reliability
 export { CircuitOpenError, BulkheadFullError, RateLimitedError, UnrecoverableError } from './reliability/errors.js';
 export { retry, retryMiddleware, backoffDelay } from './reliability/retry.js';
