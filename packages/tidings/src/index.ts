@@ -28,6 +28,7 @@ export type {
   DefinitionResult,
   Payload,
   Returns,
+  EventOptions,
 } from './messages/define.js';
 export type { StandardSchemaV1 } from './messages/standard-schema.js';
 export { uuidv7, uuidv7Generator, isUuid } from './messages/ids.js';
