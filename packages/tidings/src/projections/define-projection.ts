@@ -31,7 +31,7 @@ export interface ProjectionContext<Target, Connection = unknown> {
 }
 
 /** What {@link defineProjection} takes. */
-export interface ProjectionSpec<S extends EventSelector, Target, Connection> {
+export interface ProjectionDefinition<S extends EventSelector, Target, Connection> {
   /** Unique and stable: names the checkpoint and the lease. */
   readonly name: string;
   /** The event types it reads (names or definitions). Give `events` or `filter`. */
@@ -100,7 +100,7 @@ function isReadModel(value: unknown): value is ReadModel<unknown, unknown> {
  * });
  */
 export function defineProjection<const S extends EventSelector, Target, Connection = unknown>(
-  spec: ProjectionSpec<S, Target, Connection>,
+  spec: ProjectionDefinition<S, Target, Connection>,
 ): Projection<Target, Connection> {
   if (typeof spec !== 'object' || spec === null) {
     throw new ValidationError('defineProjection: expected a spec object { name, events, readModel, handle }.', [], {
