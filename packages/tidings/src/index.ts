@@ -130,7 +130,12 @@ export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memo
 
 // projections
 export { defineProjection } from './projections/define-projection.js';
-export type { Projection, ProjectionDefinition, ProjectionContext, ProjectionMode } from './projections/define-projection.js';
+export type {
+  Projection,
+  ProjectionDefinition,
+  ProjectionContext,
+  ProjectionMode,
+} from './projections/define-projection.js';
 export type { ReadModel, ReadModelShadow } from './projections/read-model.js';
 export { memoryCollection } from './projections/memory-collection.js';
 export type { MemoryCollection, CollectionWriter } from './projections/memory-collection.js';
