@@ -32,7 +32,8 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['packages/*/src/**/*.int.test.ts', 'examples/*/src/**/*.int.test.ts'],
+          // tests/: checks of the repository as a whole (the packaging test: decision 0950).
+          include: ['packages/*/src/**/*.int.test.ts', 'examples/*/src/**/*.int.test.ts', 'tests/**/*.int.test.ts'],
           exclude,
           // Real files, real servers and SIGKILL trials: one file at a time on two cores.
           fileParallelism: false,

@@ -11,6 +11,7 @@ import { lifecycleCases } from './cases/lifecycle.js';
 import { payloadCases } from './cases/payload.js';
 import { processingInputCases } from './cases/processing-input.js';
 import { processingStateCases } from './cases/processing-state.js';
+import { processorCases } from './cases/processors.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { transactionCases } from './cases/transactions.js';
@@ -62,6 +63,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       processingStateCases,
       leaseCases,
       processingInputCases,
+      processorCases,
     ]) {
       cases(context);
     }

@@ -1,6 +1,6 @@
-import pg from 'pg';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { StoreBusyError, TidingsError, TimeoutError } from 'tidings';
+import { isUnanswered } from './bounded-query.js';
 
 /** Session settings applied once to every connection the store uses. */
 export interface SessionSettings {
@@ -49,45 +49,6 @@ export function describePool(pool: Pool): string {
   return `postgres://${user === '' ? '' : `${user}@`}${host}:${port}/${db}`;
 }
 
-export function createPool(connectionString: string, max: number): Pool {
-  const pool = new pg.Pool({ connectionString, max });
-  // An idle pooled connection that dies (server restart, pg_terminate_backend) must not crash the process.
-  pool.on('error', () => {});
-  return pool;
-}
-
-const configured = new WeakSet<PoolClient>();
-
-/**
- * Checks out a connection with the store's session settings. Connections are configured once
- * (a `SET` round trip on first use), which also works for a pool the caller owns.
- */
-export async function checkout(pool: Pool, settings: SessionSettings, target: string): Promise<PoolClient> {
-  let client: PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    throw unreachable(target, error);
-  }
-  if (!configured.has(client)) {
-    // A checked-out connection that dies emits 'error' besides failing its query; the query's
-    // failure is what callers see, and an unheard 'error' event would crash the process.
-    client.on('error', () => {});
-    try {
-      await client.query(
-        `set lock_timeout = ${settings.lockTimeoutMs}; set idle_in_transaction_session_timeout = ${settings.idleInTransactionTimeoutMs}; ` +
-          `set statement_timeout = ${settings.statementTimeoutMs}; set synchronous_commit = ${settings.synchronousCommit}` +
-          (settings.planGuard === true ? '; set enable_seqscan = off; set jit = off' : ''),
-      );
-    } catch (error) {
-      client.release(true);
-      throw unreachable(target, error);
-    }
-    configured.add(client);
-  }
-  return client;
-}
-
 /** The server could not be reached or refused us; names the target so the fix is obvious. */
 export function unreachable(target: string, error: unknown): TidingsError {
   const detail = error instanceof Error ? error.message : String(error);
@@ -108,6 +69,7 @@ const CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '25P03', '08000', '
 /** True when the error means the connection is gone (the server may or may not have committed). */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (isUnanswered(error)) return true; // a client-side bound cut the connection under it
   const e = error as PgError;
   if (typeof e.code === 'string') {
     if (CONNECTION_CODES.has(e.code)) return true;

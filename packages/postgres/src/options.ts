@@ -29,6 +29,28 @@ export interface PostgresEventStoreOptions {
   readonly idleInTransactionTimeoutMs?: number | undefined;
   /** `statement_timeout`. Default 30000 ms; keep it above `lockTimeoutMs`. */
   readonly statementTimeoutMs?: number | undefined;
+  /**
+   * Client-side bound on opening one connection (TCP, TLS, authentication, session settings): a
+   * server that accepts and never answers fails with `TimeoutError` after this. Default 10000 ms.
+   */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
+   * Client-side bound on waiting for a free pooled connection while all `poolSize` are in use
+   * (`TimeoutError` naming the likely cause). Default 10000 ms.
+   */
+  readonly checkoutTimeoutMs?: number | undefined;
+  /**
+   * Client-side bound on each query round trip, for a server or network that goes silent
+   * mid-session: the connection is cut and the call fails (an append with `UnknownOutcomeError`,
+   * since it may have committed). Must be above `statementTimeoutMs`, so a slow statement is
+   * cancelled by the server first. Default `statementTimeoutMs` + 5000 ms.
+   */
+  readonly queryTimeoutMs?: number | undefined;
+  /**
+   * How long `close()` waits for pending appends, transactions and reads; then it fails what is
+   * still pending with `TimeoutError`, cuts the connections and returns. Default 10000 ms.
+   */
+  readonly closeTimeoutMs?: number | undefined;
   /** `synchronous_commit`. Default `'on'`: an acknowledged append is flushed to the WAL. */
   readonly synchronousCommit?: SynchronousCommit | undefined;
   /** Group commit: most appends per transaction. Default 256. */
@@ -56,6 +78,10 @@ export interface ResolvedOptions {
   readonly idleInTransactionTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly synchronousCommit: SynchronousCommit;
+  readonly connectTimeoutMs: number;
+  readonly checkoutTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  readonly closeTimeoutMs: number;
   readonly maxBatchAppends: number;
   readonly maxBatchEvents: number;
   readonly maxBatchBytes: number;
@@ -79,6 +105,22 @@ function positiveInt(name: string, value: unknown, fallback: number, min = 1): n
     );
   }
   return value;
+}
+
+// The largest delay a platform timer honours; a larger one fires at once.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A client-side bound, enforced by a timer: an integer from 1 ms to ~24.8 days. */
+function timerMs(name: string, value: unknown, fallback: number): number {
+  const ms = positiveInt(name, value, fallback);
+  if (ms > MAX_TIMER_MS) {
+    throw new ValidationError(
+      `Invalid option ${name} = ${ms}: expected at most ${MAX_TIMER_MS} ms (the longest timer the platform honours).`,
+      [{ path: [name], message: 'too large' }],
+      { code: 'INVALID_OPTION' },
+    );
+  }
+  return ms;
 }
 
 export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOptions {
@@ -107,6 +149,18 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
       { code: 'INVALID_OPTION' },
     );
   }
+  const queryTimeoutMs = timerMs(
+    'queryTimeoutMs',
+    options.queryTimeoutMs,
+    Math.min(MAX_TIMER_MS, statementTimeoutMs + 5000),
+  );
+  if (queryTimeoutMs <= statementTimeoutMs) {
+    throw new ValidationError(
+      `queryTimeoutMs (${queryTimeoutMs}) must be above statementTimeoutMs (${statementTimeoutMs}), or a slow statement is cut by the client (outcome unknown, connection lost) instead of cancelled by the server (nothing stored). Lower statementTimeoutMs too.`,
+      [{ path: ['queryTimeoutMs'], message: 'not above statementTimeoutMs' }],
+      { code: 'INVALID_OPTION' },
+    );
+  }
   return {
     schema,
     migrate: options.migrate ?? false,
@@ -118,6 +172,10 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
     idleInTransactionTimeoutMs: positiveInt('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, 30_000),
     statementTimeoutMs,
     synchronousCommit,
+    connectTimeoutMs: timerMs('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    checkoutTimeoutMs: timerMs('checkoutTimeoutMs', options.checkoutTimeoutMs, 10_000),
+    queryTimeoutMs,
+    closeTimeoutMs: timerMs('closeTimeoutMs', options.closeTimeoutMs, 10_000),
     maxBatchAppends: positiveInt('maxBatchAppends', options.maxBatchAppends, 256),
     maxBatchEvents: positiveInt('maxBatchEvents', options.maxBatchEvents, 2000),
     maxBatchBytes: positiveInt('maxBatchBytes', options.maxBatchBytes, 8 * 1024 * 1024),

@@ -1,5 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
-import { StoreClosedError, TidingsError, UnknownOutcomeError, uuidv7Generator, ValidationError } from 'tidings';
+import {
+  StoreClosedError,
+  TidingsError,
+  TimeoutError,
+  UnknownOutcomeError,
+  uuidv7Generator,
+  ValidationError,
+} from 'tidings';
 import {
   assertReadAllOptions,
   assertReadByTimeOptions,
@@ -22,21 +29,15 @@ import type {
 } from 'tidings';
 import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';
-import {
-  checkout,
-  createPool,
-  describePool,
-  isConnectionError,
-  mapPgError,
-  neverSent,
-  redactConnectionString,
-} from './connection.js';
+import { isUnanswered } from './bounded-query.js';
+import { describePool, isConnectionError, mapPgError, neverSent, redactConnectionString } from './connection.js';
 import type { SessionSettings } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
 import { HeadSignal } from './head-signal.js';
 import { checkSchema, migrateSchema } from './migrate.js';
 import type { MigrationResult, StoreIdentity } from './migrate.js';
 import { resolveOptions } from './options.js';
+import { StoreConnections } from './store-connections.js';
 import type { PostgresEventStoreOptions } from './options.js';
 import { allPageQuery, paged } from './reads.js';
 import type { EventRow, ReadContext, WithClient } from './reads.js';
@@ -79,11 +80,11 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const opts = resolveOptions(options);
   const { schema, clock } = opts;
   const s = quoteIdent(schema);
-  let pool: Pool;
+  let source: { readonly pool: Pool } | { readonly connectionString: string; readonly poolSize: number };
   let target: string;
   if (options.pool !== undefined) {
-    pool = options.pool;
-    target = describePool(pool);
+    source = { pool: options.pool };
+    target = describePool(options.pool);
   } else {
     const connectionString = options.connectionString;
     if (typeof connectionString !== 'string' || connectionString === '') {
@@ -93,7 +94,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         { code: 'INVALID_OPTION' },
       );
     }
-    pool = createPool(connectionString, opts.poolSize);
+    source = { connectionString, poolSize: opts.poolSize };
     target = redactConnectionString(connectionString);
   }
   const ownsPool = options.pool === undefined;
@@ -105,10 +106,13 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     synchronousCommit: opts.synchronousCommit,
     planGuard: ownsPool,
   };
+  const connections = new StoreConnections(source, settings, target, opts);
   const nextId = uuidv7Generator({ now: () => clock.now() });
   let closed = false;
   let closing: Promise<void> | undefined;
   let identity: Promise<StoreIdentity> | undefined;
+  // Set when close() ran out of time: appends still queued fail with it, unsent.
+  let abandoned: TimeoutError | undefined;
 
   // Tagged with the store's identity once `ready()` read it; every processing call awaits `ready()` first.
   const processingSql = new ProcessingSql(s);
@@ -119,7 +123,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
 
   const ready = (): Promise<StoreIdentity> => {
     identity ??= (async () => {
-      const client = await checkout(pool, settings, target);
+      const client = await connections.checkout();
       try {
         if (opts.migrate) await migrateSchema(client, schema);
         const found = await checkSchema(client, schema);
@@ -138,7 +142,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const withClient: WithClient = async (use) => {
     assertOpen();
     await ready();
-    const client = await checkout(pool, settings, target);
+    const client = await connections.checkout();
     let broken = false;
     try {
       return await use(client);
@@ -185,9 +189,10 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   };
 
   const writeBatch = async (batch: readonly PreparedAppend[]) => {
+    if (abandoned !== undefined) throw abandoned;
     await ready();
     for (let attempt = 0; ; attempt++) {
-      const client = await checkout(pool, settings, target);
+      const client = await connections.checkout();
       try {
         const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()), {
           autocommit: true,
@@ -212,6 +217,15 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         !isConnectionError(error) &&
         !['55P03', '57014'].includes((error as { code?: string }).code ?? ''),
       toError: (error, append) => {
+        // Sent, then abandoned by queryTimeoutMs or close(): it may have committed.
+        if (isUnanswered(error)) return new UnknownOutcomeError(append.streamId, error);
+        if (error === abandoned) {
+          return new TimeoutError(
+            `The append to '${append.streamId}' was not sent: store.close() waited closeTimeoutMs (${opts.closeTimeoutMs} ms) for pending work, then ended it. Nothing was stored; retry it on an open store.`,
+            opts.closeTimeoutMs,
+            { cause: error },
+          );
+        }
         if (error instanceof TidingsError) return error;
         if (isConnectionError(error)) {
           if (neverSent(error)) {
@@ -277,13 +291,17 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
 
     async migrate() {
       assertOpen();
-      const client = await checkout(pool, settings, target);
+      const client = await connections.checkout();
+      let broken = false;
       try {
         const result = await migrateSchema(client, schema);
         identity = undefined;
         return result;
+      } catch (error) {
+        broken = isConnectionError(error);
+        throw mapPgError(error, 'store.migrate()', settings);
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
 
@@ -333,7 +351,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         );
       }
       await ready();
-      const client = await checkout(pool, settings, target);
+      const client = await connections.checkout('transaction');
       return runTransaction(client, work, {
         s,
         schema,
@@ -377,8 +395,36 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       closing ??= (async () => {
         closed = true;
         head.stop();
-        await committer.idle();
-        if (ownsPool) await pool.end();
+        const drained = Promise.all([committer.idle(), connections.idle()]);
+        if (!(await settlesWithin(drained, opts.closeTimeoutMs))) {
+          const ended = `store.close() waited closeTimeoutMs (${opts.closeTimeoutMs} ms) for pending work on PostgreSQL at ${target} (${connections.inUse} connection(s) still in use), then ended it`;
+          abandoned = new TimeoutError(
+            `${ended}: this call had not been sent, nothing of it was stored.`,
+            opts.closeTimeoutMs,
+          );
+          const cut = new TimeoutError(
+            `${ended}: this call was in flight and its connection was closed.`,
+            opts.closeTimeoutMs,
+          );
+          connections.cutAll(abandoned, cut);
+          opts.onError(
+            new TimeoutError(
+              `${ended}: work not yet sent failed with nothing stored; work in flight may or may not have committed (UnknownOutcomeError).`,
+              opts.closeTimeoutMs,
+            ),
+            'close',
+          );
+        }
+        const ended = new StoreClosedError('PostgreSQL');
+        if (!(await settlesWithin(connections.end(opts.closeTimeoutMs, ended), opts.closeTimeoutMs))) {
+          opts.onError(
+            new TimeoutError(
+              `The store's pool did not end within closeTimeoutMs (${opts.closeTimeoutMs} ms); close() returns without it.`,
+              opts.closeTimeoutMs,
+            ),
+            'close',
+          );
+        }
       })();
       return closing;
     },
@@ -387,6 +433,23 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     },
   };
   return store;
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (its outcome is not our concern here). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      expired,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describeDurability(level: string): string {

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { TidingsError, UnknownOutcomeError } from 'tidings';
+import { TidingsError, TimeoutError, UnknownOutcomeError } from 'tidings';
 import type { AppendOptions, EventReader, EventToAppend, StoreTransaction } from 'tidings';
 import { runAppendBatch } from './append-batch.js';
 import type { PreparedAppend } from './append-batch.js';
@@ -166,7 +166,7 @@ export async function runTransaction<R>(
 function lostBeforeCommit(target: string, cause: unknown): TidingsError {
   return new TidingsError(
     'CONNECTION_LOST',
-    `The connection to ${target} was lost before COMMIT: the transaction was rolled back and nothing was stored. Retry the whole unit of work.`,
+    `The connection to ${target} was lost before COMMIT${cause instanceof TimeoutError ? ` (${cause.message})` : ''}: the transaction was rolled back and nothing was stored. Retry the whole unit of work.`,
     { cause },
   );
 }

@@ -5,16 +5,28 @@ import net from 'node:net';
  * as soon as the client sends bytes containing `pattern`, they are forwarded, and the server's
  * next reply is swallowed and both sockets are destroyed. The server has done the work (for
  * COMMIT: committed) but the client never hears of it — the "lost during COMMIT" case.
+ *
+ * `silence()` models a network that goes quiet without resetting anything: from then on no byte
+ * is forwarded either way, open sockets stay open, and new connections are accepted and then
+ * left unanswered.
  */
 export class CutProxy implements AsyncDisposable {
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   #pattern: string | undefined;
   #cut = false;
+  #silent = false;
+  #swallowed = 0;
   port = 0;
 
   private constructor(target: { host: string; port: number }) {
     this.#server = net.createServer((client) => {
+      this.#sockets.add(client);
+      if (this.#silent) {
+        client.on('data', (d: Buffer) => (this.#swallowed += d.length));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = net.connect(target.port, target.host);
       this.#sockets.add(client).add(upstream);
       let armedHere = false;
@@ -23,6 +35,10 @@ export class CutProxy implements AsyncDisposable {
         upstream.destroy();
       };
       client.on('data', (d: Buffer) => {
+        if (this.#silent) {
+          this.#swallowed += d.length;
+          return;
+        }
         if (this.#pattern !== undefined && d.toString('latin1').includes(this.#pattern)) {
           this.#pattern = undefined;
           armedHere = true;
@@ -30,6 +46,7 @@ export class CutProxy implements AsyncDisposable {
         upstream.write(d);
       });
       upstream.on('data', (d: Buffer) => {
+        if (this.#silent) return;
         if (armedHere) {
           this.#cut = true;
           destroy();
@@ -62,6 +79,16 @@ export class CutProxy implements AsyncDisposable {
   arm(pattern: string): void {
     this.#pattern = pattern;
     this.#cut = false;
+  }
+
+  /** From now on forward nothing, in either direction, on old and new connections; reset nothing. */
+  silence(): void {
+    this.#silent = true;
+  }
+
+  /** Bytes clients sent after `silence()` that never reached the server. */
+  get swallowedBytes(): number {
+    return this.#swallowed;
   }
 
   get didCut(): boolean {

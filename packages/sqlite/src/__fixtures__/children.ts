@@ -8,16 +8,16 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
 
 /**
- * Bundles `child.ts` and the store's TypeScript sources into one ESM file in `dir`, in ~100 ms.
+ * Bundles `entry` (default `child.ts`) and the store's TypeScript sources into one ESM file in `dir`, in ~100 ms.
  * Why: Node 20 cannot run TypeScript, and importing `dist` would test whatever was last built.
  * better-sqlite3 stays external (a native addon), resolved to its absolute path so the bundle
  * runs from a temp directory. esbuild is the one vitest already uses to load these tests.
  */
-export async function buildChild(dir: string): Promise<string> {
-  const outfile = join(dir, 'child.mjs');
+export async function buildChild(dir: string, entry = 'child.ts'): Promise<string> {
+  const outfile = join(dir, entry.replace(/\.ts$/, '.mjs'));
   const betterSqlite = require.resolve('better-sqlite3');
   await build({
-    entryPoints: [join(here, 'child.ts')],
+    entryPoints: [join(here, entry)],
     outfile,
     bundle: true,
     platform: 'node',

@@ -25,6 +25,9 @@ export class LeaseKeeper {
   #lease: Lease | undefined;
   #timer: TimerHandle | undefined;
   #renewedAt = 0;
+  /** Local time before which the lease certainly still holds: the last successful request's start + TTL. */
+  #validUntil = 0;
+  #renewing: Promise<boolean> | undefined;
 
   constructor(private readonly o: LeaseKeeperOptions) {}
 
@@ -35,12 +38,31 @@ export class LeaseKeeper {
   /** Takes the lease, or returns undefined while another owner holds it. */
   async acquire(): Promise<Lease | undefined> {
     const { processing, processor, partition, owner, ttlMs } = this.o;
+    const asked = this.o.clock.now();
     const lease = await processing.acquireLease({ processor, partition, owner, ttlMs });
     if (lease === undefined) return undefined;
     this.#lease = lease;
     this.#renewedAt = this.o.clock.now();
+    this.#validUntil = asked + ttlMs;
     this.#schedule();
     return lease;
+  }
+
+  /**
+   * Whether the lease certainly still holds by this process's clock. The store granted it until at
+   * least (request time + TTL); past that (a pause, a stalled event loop) another process may own
+   * it already, so no new work should start before a renewal confirms it.
+   */
+  fresh(): boolean {
+    return this.#lease !== undefined && this.o.clock.now() < this.#validUntil;
+  }
+
+  /** Renews now (once, however many ask): true when the lease is still held. */
+  confirm(): Promise<boolean> {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined));
+    return this.#renewing;
   }
 
   /** Gives the lease up: the next holder (this runner included) gets a new epoch, fencing stragglers. */
@@ -65,30 +87,33 @@ export class LeaseKeeper {
   }
 
   #schedule(): void {
-    this.#timer = this.o.clock.setTimeout(() => void this.#renew(), this.o.renewIntervalMs);
+    this.#timer = this.o.clock.setTimeout(() => void this.confirm(), this.o.renewIntervalMs);
   }
 
-  async #renew(): Promise<void> {
+  async #renew(): Promise<boolean> {
     const lease = this.#lease;
-    if (lease === undefined) return;
+    if (lease === undefined) return false;
+    const asked = this.o.clock.now();
     try {
       const renewed = await this.o.processing.renewLease(lease, this.o.ttlMs);
-      if (this.#lease !== lease) return;
+      if (this.#lease !== lease) return false;
       if (renewed === undefined) {
         this.#lost(lease);
-        return;
+        return false;
       }
       this.#lease = renewed;
       this.#renewedAt = this.o.clock.now();
+      this.#validUntil = asked + this.o.ttlMs;
     } catch (error) {
-      if (this.#lease !== lease) return;
+      if (this.#lease !== lease) return false;
       this.o.onError(toError(error));
       if (this.o.clock.now() - this.#renewedAt >= this.o.ttlMs) {
         this.#lost(lease);
-        return;
+        return false;
       }
     }
     this.#schedule();
+    return this.fresh();
   }
 
   #lost(lease: Lease): void {

@@ -198,6 +198,8 @@ export class ProcessorWorker {
         },
         progress: o.progress,
         counters: this.counters,
+        leaseFresh: () => this.#keeper.fresh(),
+        confirmLease: () => this.#keeper.confirm(),
       });
       this.session = session;
       try {

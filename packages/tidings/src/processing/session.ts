@@ -14,6 +14,13 @@ import { resumeReplay } from './parked-work.js';
 import type { Processor, ProcessorErrorInfo } from './processor-types.js';
 import { ReceivedLog, type Entry } from './received-log.js';
 
+/** Runs `fn` after pending I/O callbacks and microtasks (setImmediate where the platform has it). */
+function nextTurn(fn: () => void): void {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate !== undefined) immediate(fn);
+  else globalThis.setTimeout(fn, 0);
+}
+
 /** What a session needs from its runner. */
 export interface SessionOptions {
   readonly store: EventStore;
@@ -30,6 +37,10 @@ export interface SessionOptions {
   /** Something moved (an event done, a checkpoint written): wakes `catchUp` waiters. */
   readonly progress: () => void;
   readonly counters: { handled: number; parked: number };
+  /** Whether the lease certainly still holds by the local clock (see `LeaseKeeper.fresh`). */
+  readonly leaseFresh: () => boolean;
+  /** Renews the lease now; resolves true when it is still held. */
+  readonly confirmLease: () => Promise<boolean>;
 }
 
 /** How a session ended: cleanly after `stop()`, or with the error that ended it. */
@@ -72,6 +83,8 @@ export class Session {
   #subscription: StoreSubscription | undefined;
   #failure: { readonly error: unknown } | undefined;
   #closeStarted = false;
+  #deferred = false;
+  #confirming = false;
   #room: (() => void) | undefined;
   #batchTimer: TimerHandle | undefined;
   #resolveEnded!: (end: SessionEnd) => void;
@@ -248,7 +261,7 @@ export class Session {
       this.log.done(entry);
       this.#changed();
     } else {
-      this.#dispatch();
+      this.#soon();
     }
     if (this.log.open < this.#capacity || this.closing) return undefined;
     return new Promise<void>((resolve) => (this.#room = resolve));
@@ -269,7 +282,36 @@ export class Session {
     this.#o.progress();
   }
 
+  /**
+   * Dispatches now when a full unit is waiting, otherwise after the current burst of deliveries
+   * (one macrotask): a catch-up page arrives event by event in microtasks, so waiting for the
+   * turn to end lets units fill up instead of starting one per event.
+   */
+  #soon(): void {
+    if (this.log.open >= this.#o.processor.batch.maxEvents * (this.#units.size + 1)) {
+      this.#dispatch();
+      return;
+    }
+    if (this.#deferred) return;
+    this.#deferred = true;
+    nextTurn(() => {
+      this.#deferred = false;
+      this.#dispatch();
+    });
+  }
+
   #dispatch(): void {
+    if (!this.closing && !this.#o.leaseFresh()) {
+      // Paused past the lease (GC, SIGSTOP, a stalled loop): start nothing until a renewal says it is ours.
+      if (!this.#confirming) {
+        this.#confirming = true;
+        void this.#o.confirmLease().then((held) => {
+          this.#confirming = false;
+          if (held) this.#soon();
+        });
+      }
+      return;
+    }
     while (!this.closing && this.#units.size < this.#maxUnits) {
       const unit = this.#formUnit();
       if (unit === undefined) return;
@@ -330,8 +372,9 @@ export class Session {
       .finally(() => {
         this.#units.delete(run);
         for (const s of streams) this.#busy.delete(s);
-        this.#dispatch();
+        // The checkpoint first: a holder resuming from a pause writes (and is fenced) before it renews.
         this.#changed();
+        this.#soon();
       });
     this.#units.add(run);
   }

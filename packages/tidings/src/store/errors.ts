@@ -52,7 +52,7 @@ export class UnknownOutcomeError extends TidingsError {
   constructor(streamId: string, cause: unknown) {
     super(
       'UNKNOWN_OUTCOME',
-      `The append to '${streamId}' may or may not have committed: the connection failed during COMMIT. Retry the same append with the same event ids; it is idempotent.`,
+      `The append to '${streamId}' may or may not have committed: ${cause instanceof TimeoutError ? `no answer came in time (${cause.message})` : 'the connection failed during COMMIT'}. Retry the same append with the same event ids; it is idempotent.`,
       { cause },
     );
   }
