@@ -18,3 +18,5 @@ export {
   positionViolations,
   contiguityViolations,
 } from './checks.js';
+export { appFacadeSuite } from './app-suite.js';
+export type { TotalsTable } from './app-suite.js';

@@ -12,7 +12,7 @@ import type { CheckedPattern, MatchingTypes } from '../bus/pattern-types.js';
 import type { Envelope, EnvelopeOf, EventMap } from '../messages/message.js';
 import type { Message } from '../messages/message.js';
 import type { Metadata } from '../messages/metadata.js';
-import type { Processor, ProcessorStatus } from '../processing/processor-types.js';
+import type { ParkedEventOperations, Processor, ProcessorStatus } from '../processing/processor-types.js';
 import type { Projection } from '../projections/define-projection.js';
 import type { RebuildOptions, RebuildResult } from '../projections/rebuild-projection.js';
 import { assertKnownKeys, integerOption } from '../reliability/options.js';
@@ -155,6 +155,11 @@ export interface Tidings<
     decider: Decider<S, C, Ev2>,
     options: CommandHandlerOptions<S, C, Res>,
   ): (command: C & { readonly id?: string; readonly metadata?: Metadata }) => Promise<Res>;
+  /**
+   * Parked events of the app's processors (subscriptions, projections): list, inspect, retry one or
+   * all, skip. Retry and skip need the app started (they run through the processor's runner). Needs a store.
+   */
+  readonly parked: ParkedEventOperations;
   /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
   rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;
   /**
@@ -331,6 +336,7 @@ export function createTidings<
       decider: Decider<S, C, Ev2>,
       handlerOptions: CommandHandlerOptions<S, C, Res>,
     ) => needStore('commandHandler()').commandHandler(decider, handlerOptions),
+    parked: durable?.parked ?? parkedWithoutStore(),
     rebuild: async (name: string, rebuildOptions?: RebuildOptions) =>
       needStore('rebuild()').rebuild(name, rebuildOptions),
     close,
@@ -396,4 +402,9 @@ async function replay(
     count++;
   }
   return count;
+}
+
+function parkedWithoutStore(): ParkedEventOperations {
+  const refuse = () => Promise.reject(new NoStoreError('parked'));
+  return { list: refuse, get: refuse, retry: refuse, retryAll: refuse, skip: refuse };
 }

@@ -8,6 +8,7 @@ import { validateAsync } from '../messages/standard-schema.js';
 import { defineProcessor } from '../processing/define-processor.js';
 import type {
   Processor,
+  ParkedEventOperations,
   ProcessorContext,
   ProcessorRunner,
   ProcessorRunnerOptions,
@@ -15,6 +16,7 @@ import type {
   ProcessorStatus,
 } from '../processing/processor-types.js';
 import { createProcessorRunner } from '../processing/runner.js';
+import { ProcessorNotRunningError, UnknownParkedEventError, UnknownProcessorError } from '../processing/errors.js';
 import type { Projection } from '../projections/define-projection.js';
 import { rebuildProjection, type RebuildOptions, type RebuildResult } from '../projections/rebuild-projection.js';
 import { assertKnownKeys } from '../reliability/options.js';
@@ -362,6 +364,39 @@ export class DurableApp {
 
   get runners(): readonly ProcessorRunner[] {
     return [...this.#runners.values()];
+  }
+
+  /** Parked events of the app's processors: list and inspect from the store, retry and skip through the runner that runs the processor. */
+  readonly parked: ParkedEventOperations = {
+    list: async (filter) => {
+      const names = new Set(this.#allProcessors().map((p) => p.name));
+      if (filter?.processor !== undefined && !names.has(filter.processor)) {
+        throw new UnknownProcessorError(filter.processor, [...names]);
+      }
+      const entries = await this.#store.processing.listParked(filter);
+      return entries.filter((e) => names.has(e.processor));
+    },
+    get: async (id) => {
+      const entry = await this.#store.processing.getParked(id);
+      if (entry === undefined || !this.#allProcessors().some((p) => p.name === entry.processor)) {
+        throw new UnknownParkedEventError(id);
+      }
+      return entry;
+    },
+    retry: async (id) => this.#runnerOf((await this.parked.get(id)).processor).parked.retry(id),
+    skip: async (id) => this.#runnerOf((await this.parked.get(id)).processor).parked.skip(id),
+    retryAll: async (filter) => {
+      const out = [];
+      for (const entry of await this.parked.list(filter)) out.push(await this.parked.retry(entry.id));
+      return out;
+    },
+  };
+
+  #runnerOf(processor: string): ProcessorRunner {
+    for (const runner of this.#runners.values()) {
+      if (runner.status().some((s) => s.processor === processor)) return runner;
+    }
+    throw new ProcessorNotRunningError(processor, 'stopped');
   }
 
   async rebuild(name: string, options?: RebuildOptions): Promise<RebuildResult> {

@@ -19,10 +19,16 @@ export interface MemoryCollection<V> extends ReadModel<CollectionWriter<V>> {
   get(key: string): V | undefined;
   /** Every committed document, in key order. */
   values(): V[];
+  /** Every committed key and document, in key order. */
+  entries(): [string, V][];
   readonly size: number;
 }
 
 const DELETED = Symbol('deleted');
+
+function sortedEntries<V>(map: Map<string, V>): [string, V][] {
+  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 function stagedWriter<V>(
   tx: StoreTransaction,
@@ -93,7 +99,8 @@ export function memoryCollection<V>(name: string): MemoryCollection<V> {
   return {
     name,
     get: (key) => live.get(key),
-    values: () => [...live.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v),
+    values: () => sortedEntries(live).map(([, v]) => v),
+    entries: () => sortedEntries(live),
     get size() {
       return live.size;
     },
