@@ -8,7 +8,7 @@ export function auditObserver(app: ShopApp) {
     (event) => {
       log.push(`${event.type} ${event.streamId ?? ''} correlation=${event.metadata.correlationId ?? event.id}`);
     },
-    { name: 'audit', queue: true },
+    { name: 'audit' },
   );
   return { subscription, log };
 }

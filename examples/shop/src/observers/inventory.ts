@@ -13,7 +13,7 @@ export function inventoryObserver(app: ShopApp, initialStock: Readonly<Record<st
       if (event.type === 'order.cancelled' && event.data.wasPaid)
         for (const l of event.data.lines) adjust(l.productId, l.quantity);
     },
-    { name: 'inventory', queue: true },
+    { name: 'inventory' },
   );
   return { subscription, stockOf: (productId: string): number => stock.get(productId) ?? 0 };
 }

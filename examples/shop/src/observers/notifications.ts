@@ -24,7 +24,7 @@ export function notificationObserver(app: ShopApp) {
           break;
       }
     },
-    { name: 'notifications', queue: true },
+    { name: 'notifications' },
   );
   return { subscription, sent };
 }

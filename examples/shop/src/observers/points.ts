@@ -9,7 +9,7 @@ export function pointsObserver(app: ShopApp) {
       const earned = Math.floor(event.data.amount / 100);
       points.set(event.data.userId, (points.get(event.data.userId) ?? 0) + earned);
     },
-    { name: 'points', queue: true },
+    { name: 'points' },
   );
   return { subscription, pointsOf: (userId: string): number => points.get(userId) ?? 0 };
 }

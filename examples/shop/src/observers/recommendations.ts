@@ -1,17 +1,16 @@
-import type { Middleware } from 'tidings';
 import type { ShopApp } from '../shop-app.js';
 
 /**
  * Updates product preferences. It calls a remote service that is down in the demo (`failing`):
- * its failures must not fail the payment nor stop the other observers. Its middleware retries
- * with backoff and, when the retries run out, dead-letters the event for a later retry.
+ * its failures must not fail the payment nor stop the other observers. The runner retries it with
+ * backoff and, when the retries run out, parks the event in the store for a later retry.
  */
 export function recommendationObserver(
   app: ShopApp,
-  options: { failing: () => boolean; middleware: readonly Middleware[] },
+  options: { failing: () => boolean; retry: { readonly maxAttempts: number; readonly baseDelayMs: number } },
 ) {
   const preferences = new Map<string, string[]>();
-  // #region subscribe-with-middleware
+  // #region subscribe-with-retry
   const subscription = app.subscribe(
     'order.paid',
     (event) => {
@@ -21,8 +20,8 @@ export function recommendationObserver(
         event.data.lines.map((l) => l.productId),
       );
     },
-    { name: 'recommendations', queue: true, middleware: options.middleware },
+    { name: 'recommendations', retry: options.retry },
   );
-  // #endregion subscribe-with-middleware
+  // #endregion subscribe-with-retry
   return { subscription, preferencesOf: (userId: string) => preferences.get(userId) ?? [] };
 }

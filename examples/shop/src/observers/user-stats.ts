@@ -9,7 +9,7 @@ export function userStatsObserver(app: ShopApp) {
       const s = stats.get(event.data.userId) ?? { orders: 0, spent: 0 };
       stats.set(event.data.userId, { orders: s.orders + 1, spent: s.spent + event.data.amount });
     },
-    { name: 'user-stats', queue: true },
+    { name: 'user-stats' },
   );
   return { subscription, statsOf: (userId: string) => stats.get(userId) ?? { orders: 0, spent: 0 } };
 }
