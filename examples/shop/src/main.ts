@@ -20,8 +20,8 @@ async function attempt(label: string, run: () => Promise<unknown>): Promise<void
 
 async function main(): Promise<void> {
   let recommendationsDown = true;
-  const { store, where } = await openDemoStore();
-  const shop = createShop({ store, stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
+  const { store, state, where } = await openDemoStore();
+  const shop = createShop({ store, state, stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
   const { app } = shop;
   await shop.start();
 
@@ -70,13 +70,13 @@ async function main(): Promise<void> {
     out(`  ${orderId}: ${view?.status ?? 'unknown'}, total ${(view?.total ?? 0) / 100}`);
   }
   out();
-  out(`Stock      prod-001: ${shop.inventory.stockOf('prod-001')} (10 at opening, 2 sold)`);
-  out(`Points     user-001: ${shop.points.pointsOf('user-001')} (1 per whole unit of 9900 cents)`);
-  const stats = shop.userStats.statsOf('user-001');
+  out(`Stock      prod-001: ${await shop.inventory.stockOf('prod-001')} (10 at opening, 2 sold)`);
+  out(`Points     user-001: ${await shop.points.pointsOf('user-001')} (1 per whole unit of 9900 cents)`);
+  const stats = await shop.userStats.statsOf('user-001');
   out(`User stats user-001: ${stats.orders} paid order(s), ${stats.spent / 100} spent`);
   out();
   out('Notifications');
-  for (const line of shop.notifications.sent) out(`  ${line}`);
+  for (const line of await shop.notifications.sent()) out(`  ${line}`);
   out();
   out('Parked events (the recommendation observer was retried with backoff, then parked in the store)');
   for (const p of await app.parked.list()) {
@@ -86,11 +86,11 @@ async function main(): Promise<void> {
   const retried = await shop.retryParked();
   out(`  recommendation service back: retried, ${retried.succeeded} succeeded, ${retried.failed} failed`);
   out(
-    `  preferences of user-001 now: ${shop.recommendations.preferencesOf('user-001').join(', ')}; parked left: ${(await app.parked.list()).length}`,
+    `  preferences of user-001 now: ${(await shop.recommendations.preferencesOf('user-001')).join(', ')}; parked left: ${(await app.parked.list()).length}`,
   );
   out();
   out('Audit trail');
-  for (const line of shop.audit.log) out(`  ${line}`);
+  for (const line of await shop.audit.log()) out(`  ${line}`);
   out();
   out('The order streams, read back from the store');
   for await (const e of store.readAll()) {

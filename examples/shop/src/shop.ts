@@ -15,6 +15,7 @@ import { pointsObserver } from './observers/points.js';
 import { recommendationObserver } from './observers/recommendations.js';
 import { userStatsObserver } from './observers/user-stats.js';
 import type { ShopApp } from './shop-app.js';
+import { memoryShopState, type ShopState } from './shop-state.js';
 
 export interface ShopOptions {
   /** Where orders are recorded. Default: an in-memory store (the demo passes a SQLite file). */
@@ -26,6 +27,8 @@ export interface ShopOptions {
   readonly recommendationsDown?: () => boolean;
   /** How the flaky recommendation observer is retried before it is parked. Default: 3 attempts, 100 ms base delay. */
   readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /** Where the observers keep their state: in the store's database (default: in memory, for the in-memory store). */
+  readonly state?: ShopState;
 }
 
 /**
@@ -63,16 +66,17 @@ export function createShop(options: ShopOptions = {}) {
     return s.status === 'none' ? undefined : { orderId: s.orderId, userId: s.userId, status: s.status, total: s.total };
   });
 
+  const state = options.state ?? memoryShopState();
   const observers = {
-    inventory: inventoryObserver(app, options.stock ?? {}),
-    points: pointsObserver(app),
-    notifications: notificationObserver(app),
-    userStats: userStatsObserver(app),
-    recommendations: recommendationObserver(app, {
+    inventory: inventoryObserver(app, state, options.stock ?? {}),
+    points: pointsObserver(app, state),
+    notifications: notificationObserver(app, state),
+    userStats: userStatsObserver(app, state),
+    recommendations: recommendationObserver(app, state, {
       failing: options.recommendationsDown ?? (() => false),
       retry: options.retry ?? { maxAttempts: 3, baseDelayMs: 100 },
     }),
-    audit: auditObserver(app),
+    audit: auditObserver(app, state),
   };
 
   return {

@@ -3,6 +3,7 @@ import type { EventStore } from 'tidings';
 import { CancelOrder, CreateOrder, GetOrder, PayOrder, ShipOrder } from '../messages.js';
 import { OrderRejectedError } from '../order.js';
 import { createShop as createShopWith, type ShopOptions } from '../shop.js';
+import { memoryShopState, type ShopState } from '../shop-state.js';
 
 const create = (orderId: string, quantity = 2) =>
   CreateOrder({ orderId, userId: 'user-001', lines: [{ productId: 'prod-001', quantity, unitPrice: 4950 }] });
@@ -11,13 +12,22 @@ const create = (orderId: string, quantity = 2) =>
  * The shop's behaviour (SCENARIOS.md S1), run against any event store: the same tests pass on the
  * in-memory store, on SQLite and on PostgreSQL.
  */
-export function shopSuite(name: string, openStore: () => Promise<EventStore>): void {
+export function shopSuite(
+  name: string,
+  openStore: () => Promise<EventStore>,
+  stateFor: (store: EventStore) => ShopState = () => memoryShopState(),
+): void {
   describe(`shop (S1) on ${name}`, () => {
     const stores: EventStore[] = [];
     const createShop = async (options: Omit<ShopOptions, 'store'> = {}) => {
       const store = await openStore();
       stores.push(store);
-      const shop = createShopWith({ retry: { maxAttempts: 3, baseDelayMs: 1 }, ...options, store });
+      const shop = createShopWith({
+        retry: { maxAttempts: 3, baseDelayMs: 1 },
+        ...options,
+        store,
+        state: stateFor(store),
+      });
       await shop.start();
       return shop;
     };
@@ -30,12 +40,12 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       await shop.app.send(create('o-1'));
       await shop.app.send(PayOrder({ orderId: 'o-1', paymentId: 'pay-001', amount: 9900 }));
       await shop.settled();
-      expect(shop.inventory.stockOf('prod-001')).toBe(8);
-      expect(shop.points.pointsOf('user-001')).toBe(99);
-      expect(shop.userStats.statsOf('user-001')).toEqual({ orders: 1, spent: 9900 });
-      expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
-      expect(shop.notifications.sent).toHaveLength(2);
-      expect(shop.audit.log.map((l) => l.split(' ')[0])).toEqual(['order.created', 'order.paid']);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(await shop.points.pointsOf('user-001')).toBe(99);
+      expect(await shop.userStats.statsOf('user-001')).toEqual({ orders: 1, spent: 9900 });
+      expect(await shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+      expect(await shop.notifications.sent()).toHaveLength(2);
+      expect((await shop.audit.log()).map((l) => l.split(' ')[0])).toEqual(['order.created', 'order.paid']);
       expect(shop.parkedLog).toEqual([]);
       await shop.close();
     });
@@ -47,8 +57,8 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       await shop.app.send(pay, { id: 'cmd-pay-o-1' });
       await expect(shop.app.send(pay, { id: 'cmd-pay-o-1' })).resolves.toBeUndefined();
       await shop.settled();
-      expect(shop.points.pointsOf('user-001')).toBe(99);
-      expect(shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(await shop.points.pointsOf('user-001')).toBe(99);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(8);
       const paid = [];
       for await (const e of shop.store.readStream('order-o-1')) if (e.type === 'order.paid') paid.push(e);
       expect(paid).toHaveLength(1);
@@ -66,8 +76,8 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       expect(error).toBeInstanceOf(OrderRejectedError);
       expect((error as OrderRejectedError).code).toBe('ORDER_NOT_PAYABLE');
       await shop.settled();
-      expect(shop.inventory.stockOf('prod-001')).toBe(8);
-      expect(shop.points.pointsOf('user-001')).toBe(99);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(await shop.points.pointsOf('user-001')).toBe(99);
       await shop.close();
     });
 
@@ -81,10 +91,10 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       await shop.app.send(create('o-2', 3));
       await shop.app.send(PayOrder({ orderId: 'o-2', paymentId: 'p2', amount: 3 * 4950 }));
       await shop.settled();
-      expect(shop.inventory.stockOf('prod-001')).toBe(7);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(7);
       await shop.app.send(CancelOrder({ orderId: 'o-2', reason: 'refund' }));
       await shop.settled();
-      expect(shop.inventory.stockOf('prod-001')).toBe(10);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(10);
       await expect(shop.app.query(GetOrder({ orderId: 'o-2' }))).resolves.toMatchObject({ status: 'cancelled' });
       await shop.close();
     });
@@ -97,9 +107,9 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       ).resolves.toBeUndefined();
       await shop.settled();
       expect(shop.parkedLog.map((p) => [p.processor, p.type])).toEqual([['recommendations', 'order.paid']]);
-      expect(shop.inventory.stockOf('prod-001')).toBe(8);
-      expect(shop.points.pointsOf('user-001')).toBe(99);
-      expect(shop.notifications.sent).toHaveLength(2);
+      expect(await shop.inventory.stockOf('prod-001')).toBe(8);
+      expect(await shop.points.pointsOf('user-001')).toBe(99);
+      expect(await shop.notifications.sent()).toHaveLength(2);
       await expect(shop.app.query(GetOrder({ orderId: 'o-1' }))).resolves.toMatchObject({ status: 'paid' });
       await shop.close();
     });
@@ -121,7 +131,7 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
         streamId: 'order-o-1',
       });
       expect(entry!.error.message).toBe('recommendation service unavailable');
-      expect(shop.recommendations.preferencesOf('user-001')).toEqual([]);
+      expect(await shop.recommendations.preferencesOf('user-001')).toEqual([]);
 
       // Still down: the retry fails and the entry stays, with one more attempt.
       await expect(shop.retryParked()).resolves.toEqual({ succeeded: 0, failed: 1 });
@@ -129,7 +139,7 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
 
       down = false;
       await expect(shop.retryParked()).resolves.toEqual({ succeeded: 1, failed: 0 });
-      expect(shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
+      expect(await shop.recommendations.preferencesOf('user-001')).toEqual(['prod-001']);
       expect(await shop.app.parked.list()).toEqual([]);
       await shop.close();
     });
@@ -147,7 +157,7 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
         code: 'PAYMENT_AMOUNT_MISMATCH',
       });
       await shop.settled();
-      expect(shop.audit.log).toHaveLength(1);
+      expect(await shop.audit.log()).toHaveLength(1);
       await shop.close();
     });
 
@@ -166,7 +176,7 @@ export function shopSuite(name: string, openStore: () => Promise<EventStore>): v
       // Another command starts another correlation.
       expect(recorded[0]!.metadata.correlationId).not.toBe('req-7');
       await shop.settled();
-      expect(shop.audit.log[1]).toBe('order.paid order-o-1 correlation=req-7');
+      expect((await shop.audit.log())[1]).toBe('order.paid order-o-1 correlation=req-7');
       await shop.close();
     });
   });

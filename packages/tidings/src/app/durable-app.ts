@@ -8,6 +8,7 @@ import { validateAsync } from '../messages/standard-schema.js';
 import { defineProcessor } from '../processing/define-processor.js';
 import type {
   Processor,
+  EffectMode,
   ParkedEventOperations,
   ProcessorContext,
   ProcessorRunner,
@@ -29,13 +30,20 @@ import { AppStateError, NoStreamRuleError } from './app-errors.js';
 export type AppRunnerOptions = Omit<ProcessorRunnerOptions, 'processors' | 'clock'>;
 
 /** Durable subscription settings (with a store): the processor behind `app.subscribe`. */
-export type DurableSubscribeOptions = Pick<
-  ProcessorSpec,
-  'concurrency' | 'batch' | 'onFailure' | 'retry' | 'startFrom'
->;
+export type DurableSubscribeOptions = Pick<ProcessorSpec, 'concurrency' | 'batch' | 'onFailure' | 'retry' | 'startFrom'> & {
+  /**
+   * Where the handler's effects live (default `'external'`, at least once). `'transactional'` or
+   * `'inbox'`: the handler writes through `ctx.tx`, exactly once (see `EffectMode`).
+   */
+  readonly effects?: EffectMode;
+};
 
 /** The durable subscription handler's context: the bus's context plus the processor's. */
-export type DurableHandlerContext = HandlerContext & ProcessorContext;
+export type DurableHandlerContext = HandlerContext &
+  ProcessorContext & {
+    /** With `effects: 'transactional'` or `'inbox'`: the transaction to write the effects through. */
+    readonly tx?: StoreTransaction;
+  };
 
 type Sender = (message: Message, metadata: Metadata) => Promise<unknown>;
 
@@ -55,7 +63,7 @@ export interface CommandHandlerOptions<S, C extends Message, R> extends Omit<
   readonly returns?: (result: HandleCommandResult<S, Message>) => R;
 }
 
-const SUBSCRIBE_KEYS = ['name', 'concurrency', 'batch', 'onFailure', 'retry', 'startFrom'] as const;
+const SUBSCRIBE_KEYS = ['name', 'concurrency', 'batch', 'onFailure', 'retry', 'startFrom', 'effects'] as const;
 
 /**
  * The store half of the app facade: publish appends to the event's stream (inline projections in
