@@ -3,7 +3,6 @@ import { afterAll } from 'vitest';
 import { PG_URL, postgresReachable, schemas } from '../../../test-support/postgres.js';
 import { shopSuite } from './__fixtures__/shop-suite.js';
 import { postgresShopState } from './shop-state.postgres.js';
-import type { ShopState } from './shop-state.js';
 
 if (await postgresReachable('shop on PostgreSQL')) {
   const made = schemas('shop');

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { sqliteEventStore } from '@tidings/sqlite';
 import { shopSuite } from './__fixtures__/shop-suite.js';
-import type { ShopState } from './shop-state.js';
 import { sqliteShopState } from './shop-state.sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidings-shop-'));
