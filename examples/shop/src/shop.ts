@@ -27,6 +27,11 @@ export interface ShopOptions {
   readonly recommendationsDown?: () => boolean;
   /** How the flaky recommendation observer is retried before it is parked. Default: 3 attempts, 100 ms base delay. */
   readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /**
+   * How long an observer's lease outlives a crashed process, in ms (default 30 000): a restarted
+   * shop takes the observers over once the dead process's leases expire.
+   */
+  readonly leaseTtlMs?: number;
   /** Where the observers keep their state: in the store's database (default: in memory, for the in-memory store). */
   readonly state?: ShopState;
 }
@@ -47,7 +52,12 @@ export function createShop(options: ShopOptions = {}) {
     queries: shopQueries,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Handler attempts that failed are retried by the runner; what it finally parks is kept here.
-    runner: { onError: () => undefined, onParked: (entry) => parkedLog.push(entry), pollIntervalMs: 50 },
+    runner: {
+      onError: () => undefined,
+      onParked: (entry) => parkedLog.push(entry),
+      pollIntervalMs: 50,
+      ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+    },
   });
 
   // The order service: each order is an event-sourced stream (`order-<id>`). The command handler
