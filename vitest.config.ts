@@ -7,9 +7,11 @@ const src = (path: string): string => fileURLToPath(new URL(path, import.meta.ur
 const alias = {
   'tidings/testing': src('./packages/tidings/src/testing/index.ts'),
   'tidings/store-kit': src('./packages/tidings/src/store-kit/index.ts'),
+  'tidings/streams': src('./packages/tidings/src/streams/index.ts'),
   tidings: src('./packages/tidings/src/index.ts'),
   '@tidings/sqlite': src('./packages/sqlite/src/index.ts'),
   '@tidings/postgres': src('./packages/postgres/src/index.ts'),
+  '@tidings/mqtt': src('./packages/mqtt/src/index.ts'),
   '@tidings/contract-tests': src('./packages/contract-tests/src/index.ts'),
 };
 

@@ -11,6 +11,8 @@ const ENTRIES = {
   'tidings/testing': 'packages/tidings/src/testing/index.ts',
   '@tidings/sqlite': 'packages/sqlite/src/index.ts',
   '@tidings/postgres': 'packages/postgres/src/index.ts',
+  'tidings/streams': 'packages/tidings/src/streams/index.ts',
+  '@tidings/mqtt': 'packages/mqtt/src/index.ts',
 };
 
 function walk(dir, out = []) {
@@ -66,7 +68,7 @@ export function checkExamples(root, extra = []) {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts', 'lib.dom.d.ts'],
+    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
     strict: true,
     exactOptionalPropertyTypes: true,
     noEmit: true,
@@ -82,17 +84,30 @@ export function checkExamples(root, extra = []) {
     options,
   );
   const entryChecker = entryProgram.getTypeChecker();
-  // A name exported by two entries (a type in tidings, a value in tidings/testing) comes from the first.
-  const seen = new Set();
-  const exported = Object.entries(ENTRIES).map(([spec, path]) => {
-    const names = publicNames(entryProgram, entryChecker, join(root, path)).filter((n) => !seen.has(n));
-    names.forEach((n) => seen.add(n));
-    return [spec, names];
-  });
-  const preludeFor = (own) =>
-    exported
-      .map(([spec, names]) => `import { ${names.filter((n) => !own.has(n)).join(', ')} } from '${spec}';`)
+  // A name exported by two entries (a type in tidings, a value in tidings/testing; `aggregate` in
+  // tidings and tidings/streams) comes from the first in order; examples of the streams and mqtt
+  // packages see tidings/streams first.
+  const exported = Object.entries(ENTRIES).map(([spec, path]) => [
+    spec,
+    publicNames(entryProgram, entryChecker, join(root, path)),
+  ]);
+  const preludeFor = (own, file) => {
+    const streamsFirst = file.startsWith('packages/tidings/src/streams/') || file.startsWith('packages/mqtt/');
+    const ordered = streamsFirst
+      ? [
+          ...exported.filter(([spec]) => spec === 'tidings/streams'),
+          ...exported.filter(([spec]) => spec !== 'tidings/streams'),
+        ]
+      : exported;
+    const seen = new Set(own);
+    return ordered
+      .map(([spec, names]) => {
+        const mine = names.filter((n) => !seen.has(n));
+        mine.forEach((n) => seen.add(n));
+        return `import { ${mine.join(', ')} } from '${spec}';`;
+      })
       .join('\n');
+  };
   const run = (declared) => {
     const files = new Map();
     examples.forEach((e, i) => {
@@ -109,7 +124,7 @@ export function checkExamples(root, extra = []) {
           ),
         ),
       );
-      const prelude = preludeFor(own);
+      const prelude = preludeFor(own, e.file);
       files.set(join(root, `__jsdoc_example_${i}.ts`), `${prelude}\n${decl}\nexport {};\n${e.code}\n`);
     });
     const host = ts.createCompilerHost(options);

@@ -1,5 +1,6 @@
 // Test support shared by the examples' integration tests (not part of any package).
 import pg from 'pg';
+import { reachable } from './reachable.js';
 
 /** Where integration tests find PostgreSQL. */
 export const PG_URL = process.env['TIDINGS_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -11,20 +12,14 @@ let probe: Promise<boolean> | undefined;
  * printed line; with CI=true it throws, so the suite fails instead of passing empty.
  */
 export function postgresReachable(suite: string): Promise<boolean> {
-  probe ??= (async () => {
+  probe ??= reachable('PostgreSQL', PG_URL, suite, async () => {
     const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
     try {
       await client.connect();
-      return true;
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      if (process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${PG_URL} is unreachable (${why}) and CI=true.`);
-      console.log(`[skip] ${suite}: PostgreSQL at ${PG_URL} is unreachable (${why}).`);
-      return false;
     } finally {
       await client.end().catch(() => undefined);
     }
-  })();
+  });
   return probe;
 }
 

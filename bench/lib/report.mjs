@@ -184,7 +184,7 @@ export function renderReport(scenarioResults, { generatedAt, ranNow }) {
     '',
     'How to read this: every contender runs in a fresh Node process, once per run, with the contenders of a case interleaved run by run so that a burst of background load hits all of them alike. Each process reports one figure; the table shows the median over the runs and the slowest/fastest run. A ratio is the contender\'s median divided by the named contender\'s median. Targets come from the issues and are judged on the medians; "within run-to-run noise" marks a verdict the min/max ranges could flip. Floors are absolute figures the design documents state (SCENARIOS.md S6), also judged on the medians over runs. Latency tables show, for each percentile, the median over runs of that percentile within each run. The machine is shared with other work (load averages are listed), so treat differences under ~10% as noise.',
     '',
-    'Run it: `npm run bench` (everything), `npm run bench -- bus` (or `latency`, `reliability`, `sqlite`, `postgres`; several may be given), `BENCH_QUICK=1 npm run bench` for a smoke run (fewer runs, short samples: not for quoting), `BENCH_RUNS=7` to change the number of runs.',
+    'Run it: `npm run bench` (everything), `npm run bench -- bus` (or `latency`, `reliability`, `streams`, `sqlite`, `postgres`, `subscriptions`; several may be given), `BENCH_QUICK=1 npm run bench` for a smoke run (fewer runs, short samples: not for quoting), `BENCH_RUNS=7` to change the number of runs.',
     '',
   ];
   const summary = [];

@@ -112,7 +112,7 @@ describe.skipIf(!registryUp)('packaging: packed packages installed into a fresh 
 
   it('finds the public packages (non-private workspaces) and installs them outside the repository', () => {
     const names = packages.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['tidings', '@tidings/sqlite', '@tidings/postgres']));
+    expect(names).toEqual(expect.arrayContaining(['tidings', '@tidings/sqlite', '@tidings/postgres', '@tidings/mqtt']));
     expect(names).not.toContain('@tidings/contract-tests');
     expect(relative(repoRoot, project).startsWith('..')).toBe(true);
     for (const name of names) expect(existsSync(join(project, 'node_modules', name, 'package.json'))).toBe(true);
@@ -144,6 +144,8 @@ describe.skipIf(!registryUp)('packaging: packed packages installed into a fresh 
       expect(result).toEqual({
         bus: ['order.placed:1'],
         clock: ['0'],
+        streams: ['10+20', '30'],
+        mqtt: ['function', 't'],
         sqlite: story,
         ...(pgUp ? { postgres: story } : {}),
       });

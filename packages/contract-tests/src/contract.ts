@@ -14,6 +14,7 @@ import { processingStateCases } from './cases/processing-state.js';
 import { processorCases } from './cases/processors.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
+import { subscriptionCases } from './cases/subscriptions.js';
 import { transactionCases } from './cases/transactions.js';
 import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
 
@@ -40,7 +41,11 @@ export interface EventStoreContractOptions {
  * import { eventStoreContract } from '@tidings/contract-tests';
  * import { createInMemoryEventStore } from 'tidings';
  *
- * eventStoreContract('memory', { create: async (options) => createInMemoryEventStore(options) });
+ * eventStoreContract(
+ *   'memory',
+ *   { create: async (options) => createInMemoryEventStore(options) },
+ *   { absentCapabilities: { openPeer: 'no second instance can share the in-memory store' } },
+ * );
  */
 export function eventStoreContract(name: string, harness: StoreHarness, options: EventStoreContractOptions = {}): void {
   const knownGaps = options.knownGaps ?? {};
@@ -64,6 +69,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       leaseCases,
       processingInputCases,
       processorCases,
+      subscriptionCases,
     ]) {
       cases(context);
     }

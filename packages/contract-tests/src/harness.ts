@@ -19,6 +19,13 @@ export interface StoreHarness {
    * database's), so it takes short leases and polls, with a bound, until they expire.
    */
   readonly leaseClock?: 'clock-option' | 'server' | undefined;
+  /**
+   * Capability: a second, independent store instance on the same storage as `store` (its own
+   * connections, as another process would open it), for the cases where another writer's commits
+   * must reach this one. When absent (the in-memory store: nothing else can share its memory), list
+   * it in `EventStoreContractOptions.absentCapabilities` with the reason.
+   */
+  readonly openPeer?: ((store: EventStore) => Promise<EventStore>) | undefined;
 }
 
 /** A key -> integer read model written inside a store transaction (see {@link StoreHarness.readModel}). */
@@ -30,7 +37,7 @@ export interface ReadModelHarness {
 }
 
 /** Optional harness capabilities; one that is absent is listed with its reason, never skipped silently. */
-export type HarnessCapability = 'readModel';
+export type HarnessCapability = 'readModel' | 'openPeer';
 
 /** Options given to `harness.create`. */
 export type StoreOptions = NonNullable<Parameters<StoreHarness['create']>[0]>;
@@ -39,6 +46,11 @@ export type StoreOptions = NonNullable<Parameters<StoreHarness['create']>[0]>;
 export interface ContractContext {
   /** Opens a fresh store through the harness; it is closed when the test finishes. */
   readonly open: (options?: StoreOptions) => Promise<EventStore>;
+  /**
+   * Opens a second instance on the same storage as `store` (closed when the test finishes). Only
+   * inside a test registered with `testWith('openPeer', …)`.
+   */
+  readonly openPeer: (store: EventStore) => Promise<EventStore>;
   /** Registers one contract test. Titles are unique across the suite; `knownGaps` refers to them. */
   readonly test: (title: string, fn: () => Promise<void>, timeoutMs?: number) => void;
   /** The harness, for its optional capabilities. */
@@ -85,6 +97,14 @@ export function createContext(
         await store.close();
       });
       return store;
+    },
+    openPeer: async (store) => {
+      if (harness.openPeer === undefined) throw new Error(`The ${name} harness has no openPeer.`);
+      const peer = await harness.openPeer(store);
+      onTestFinished(async () => {
+        await peer.close();
+      });
+      return peer;
     },
     test: (title, fn, timeoutMs) => {
       if (titles.has(title)) throw new Error(`Contract suite bug: two tests are titled '${title}'.`);

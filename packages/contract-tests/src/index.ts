@@ -20,3 +20,4 @@ export {
 } from './checks.js';
 export { appFacadeSuite } from './app-suite.js';
 export type { TotalsTable } from './app-suite.js';
+export { subscriptionHandOver } from './subscription-checks.js';

@@ -3,6 +3,7 @@ import { StoreClosedError, TidingsError, TimeoutError, UnknownOutcomeError, uuid
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresEventStore } from './index.js';
 import type { PostgresEventStore, PostgresEventStoreOptions } from './index.js';
+import { headChannelName } from './head-channel.js';
 import { CutProxy } from './test-support/cut-proxy.js';
 import { storeFactory } from './test-support/open-store.js';
 import { PG_URL, pgAvailable, sql } from './test-support/pg-env.js';
@@ -112,8 +113,26 @@ describe.skipIf(!available)(
         ...tight,
       });
       try {
-        // Two live connections in the pool before the network goes quiet.
-        await Promise.all([store.append('warm-1', one()), store.headPosition(), store.headPosition()]);
+        // Two live connections in the pool before the network goes quiet. The warm-up's commit is
+        // announced by a NOTIFY on a pooled connection (decision 0600): wait until it was delivered
+        // and its backend is idle, so both connections are free when the network goes silent.
+        const listener = new pg.Client({ connectionString: PG_URL });
+        await listener.connect();
+        try {
+          const notified = new Promise<void>((resolve) => listener.once('notification', () => resolve()));
+          await listener.query(`listen "${headChannelName(direct.schema)}"`);
+          await Promise.all([store.append('warm-1', one()), store.headPosition(), store.headPosition()]);
+          await notified;
+        } finally {
+          await listener.end();
+        }
+        await until(async () => {
+          const rows = await sql<{ n: string }>(
+            `select count(*)::text n from pg_stat_activity where query like '%pg_notify%' and query like $1 and state <> 'idle' and pid <> pg_backend_pid()`,
+            [`%${headChannelName(direct.schema)}%`],
+          );
+          return rows[0]!.n === '0';
+        });
         proxy.silence();
         const appends = [store.append('quiet-1', one()), store.append('quiet-2', one())];
         const headPosition = rejection(store.headPosition());

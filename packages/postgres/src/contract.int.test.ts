@@ -1,6 +1,6 @@
 import { eventStoreContract } from '@tidings/contract-tests';
 import { afterAll } from 'vitest';
-import { postgresEventStore } from './index.js';
+import { postgresEventStore, type PostgresEventStore } from './index.js';
 import { postgresReadModel } from './test-support/read-model.js';
 import { dropSchema, PG_URL, pgAvailable, randomSchema } from './test-support/pg-env.js';
 
@@ -30,5 +30,10 @@ if (available) {
     readModel: postgresReadModel,
     // Leases follow the database clock (clock_timestamp()): the suite takes short leases and polls.
     leaseClock: 'server',
+    // Another store on the same schema with its own pool and LISTEN connection, like another process.
+    openPeer: (store) =>
+      Promise.resolve(
+        postgresEventStore({ connectionString: PG_URL, schema: (store as PostgresEventStore).schema, poolSize: 4 }),
+      ),
   });
 }

@@ -61,7 +61,11 @@ export interface PostgresEventStoreOptions {
   readonly maxBatchBytes?: number | undefined;
   /** Rows fetched per page by reads. Default 1000. */
   readonly readPageSize?: number | undefined;
-  /** How often the head is polled while `onHeadMoved` listeners exist (other processes' commits). Default 500 ms. */
+  /**
+   * Other processes' commits arrive through LISTEN/NOTIFY on a dedicated connection while
+   * `onHeadMoved` listeners (subscriptions) exist; while that connection is down the head row is
+   * polled this often instead. Default 500 ms.
+   */
   readonly headPollMs?: number | undefined;
   /** Receives errors thrown by head listeners and `afterCommit` callbacks. Default: `console.error`. */
   readonly onError?: ((error: unknown, context: string) => void) | undefined;

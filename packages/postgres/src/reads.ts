@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { DataCodec, Metadata, ReadAllFilter, RecordedEvent, StreamInfo, StreamMetadata, Upcast } from 'tidings';
+import { filterPlan } from './page-filter.js';
 
 /** Runs one query on a configured connection (a pooled one, or the transaction's). */
 export type WithClient = <R>(use: (client: PoolClient) => Promise<R>) => Promise<R>;
@@ -98,29 +99,35 @@ export function allPageQuery(
   q: AllQuery,
 ): (cursor: bigint, n: number) => { name?: string; text: string; values: unknown[] } {
   const values: unknown[] = [];
-  const where: string[] = [];
   const param = (v: unknown): string => {
     values.push(v);
     return `$${values.length + 1}`;
   };
   const now = param(new Date(ctx.now()));
-  if (q.filter?.types !== undefined) where.push(`e.type = any(${param([...q.filter.types])}::text[])`);
-  if (q.filter?.categories !== undefined) where.push(`e.category = any(${param([...q.filter.categories])}::text[])`);
+  const plan = filterPlan(q.filter, param);
+  const where: string[] = [...plan.residual];
   if (q.time !== undefined)
     where.push(
       `e.recorded_at >= ${param(q.time.from)}::timestamptz and e.recorded_at < ${param(q.time.to)}::timestamptz`,
     );
   where.push(retentionClause(ctx.s, `${now}::timestamptz`));
+  const order = `order by e.position ${q.forward ? 'asc' : 'desc'}`;
   // The limit is a literal (a number from this code): with a parameter, a generic plan assumes a
   // tenth of the table and its cost estimate is high enough to trigger JIT compilation (~10 ms a page).
-  const text = (n: number): string => `select ${EVENT_COLUMNS} from ${ctx.s}.events e
-    where e.position ${q.forward ? '>=' : '<='} $1 and ${where.join(' and ')}
-    order by e.position ${q.forward ? 'asc' : 'desc'} limit ${n}`;
+  const select = (conditions: readonly string[], n: number): string => `select ${EVENT_COLUMNS} from ${ctx.s}.events e
+    where e.position ${q.forward ? '>=' : '<='} $1 and ${conditions.join(' and ')}
+    ${order} limit ${n}`;
+  const text = (n: number): string => {
+    if (plan.branches.length <= 1) return select([...plan.branches, ...where], n);
+    // One limited page per value, merged: each reads its index range in position order.
+    const union = plan.branches.map((branch) => `(${select([branch, ...where], n)})`).join('\n    union all ');
+    return `select * from (${union}) e ${order} limit ${n}`;
+  };
   // Full unfiltered pages (the hot path: catch-up, rebuilds, subscriptions) are a named statement,
   // planned once per connection: planning cost more than fetching 1,000 rows by the primary key.
   // Filtered ones are planned per page, so the planner can pick the index for the actual values.
   const name =
-    where.length === 1
+    where.length === 1 && plan.branches.length === 0
       ? `tidings_all_${q.forward ? 'fwd' : 'bwd'}_${ctx.pageSize}_${ctx.s.replace(/\W/g, '')}`
       : undefined;
   const full = text(ctx.pageSize);

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
 import {
   StoreClosedError,
   TidingsError,
@@ -33,7 +33,8 @@ import { isUnanswered } from './bounded-query.js';
 import { describePool, isConnectionError, mapPgError, neverSent, redactConnectionString } from './connection.js';
 import type { SessionSettings } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
-import { HeadSignal } from './head-signal.js';
+import { HeadAnnouncer } from './head-announce.js';
+import { headProbe } from './head-probe.js';
 import { checkSchema, migrateSchema } from './migrate.js';
 import type { MigrationResult, StoreIdentity } from './migrate.js';
 import { resolveOptions } from './options.js';
@@ -45,9 +46,12 @@ import { quoteIdent } from './sql/identifiers.js';
 import { deleteStream, setStreamMetadata, truncateBefore } from './stream-admin.js';
 import { readStream, streamInfo } from './stream-reads.js';
 import { runTransaction } from './transaction.js';
-import { subscribeToStore } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore } from 'tidings/store-kit';
 import { ProcessingSql } from './processing-sql.js';
 import { postgresProcessingStore } from './processing-store.js';
+
+/** Bound on connecting the LISTEN connection, its LISTEN, and its close. */
+const LISTEN_TIMEOUT_MS = 10_000;
 
 /**
  * The PostgreSQL event store: the full {@link EventStore} contract, with the pg `PoolClient` as
@@ -82,9 +86,12 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const s = quoteIdent(schema);
   let source: { readonly pool: Pool } | { readonly connectionString: string; readonly poolSize: number };
   let target: string;
+  // Where the LISTEN connection goes: the same server and credentials as the pool.
+  let listenConfig: ClientConfig;
   if (options.pool !== undefined) {
     source = { pool: options.pool };
     target = describePool(options.pool);
+    listenConfig = options.pool.options;
   } else {
     const connectionString = options.connectionString;
     if (typeof connectionString !== 'string' || connectionString === '') {
@@ -96,6 +103,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     }
     source = { connectionString, poolSize: opts.poolSize };
     target = redactConnectionString(connectionString);
+    listenConfig = { connectionString };
   }
   const ownsPool = options.pool === undefined;
   // The plan guard, and with it the lone-append statement, only on connections the store owns.
@@ -162,14 +170,22 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     now: () => clock.now(),
   };
 
-  const head = new HeadSignal(
-    async () =>
-      withClient(async (c) =>
-        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
-      ),
-    opts.headPollMs,
-    opts.onError,
-  );
+  const readHead = (): Promise<bigint> =>
+    withClient(async (c) =>
+      BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
+    );
+  // Wake-ups (decision 0600): local commits at once, other processes' through LISTEN on a dedicated
+  // connection, the head row polled every headPollMs while that connection is down.
+  const head = new HeadNotifier(headProbe(readHead, { config: listenConfig, schema, timeoutMs: LISTEN_TIMEOUT_MS }), {
+    pollIntervalMs: opts.headPollMs,
+    onError: opts.onError,
+    channelTimeoutMs: LISTEN_TIMEOUT_MS,
+  });
+  const announcer = new HeadAnnouncer(schema, () => connections.checkout(), opts.onError);
+  const committed = (position: bigint): void => {
+    head.moved(position);
+    announcer.announce(position);
+  };
 
   const prepare = (
     streamId: string,
@@ -242,7 +258,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         }
         return mapPgError(error, `The append to '${append.streamId}'`, settings);
       },
-      committed: (position) => head.moved(position),
+      committed,
     },
     opts,
   );
@@ -360,20 +376,16 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         target,
         prepare,
         now: () => new Date(clock.now()),
-        committed: (position) => head.moved(position),
+        committed,
         onError: opts.onError,
         processing: processingSql,
       });
     },
 
-    async headPosition() {
-      return withClient(async (c) =>
-        BigInt((await c.query<{ position: string }>(`select position from ${s}.head`)).rows[0]!.position),
-      );
-    },
+    headPosition: readHead,
     onHeadMoved(listener) {
       assertOpen();
-      return head.subscribe(listener);
+      return head.add(listener);
     },
     subscribe(options, handler) {
       assertOpen();
@@ -394,8 +406,8 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     close() {
       closing ??= (async () => {
         closed = true;
-        head.stop();
-        const drained = Promise.all([committer.idle(), connections.idle()]);
+        await head.close();
+        const drained = Promise.all([committer.idle(), announcer.idle(), connections.idle()]);
         if (!(await settlesWithin(drained, opts.closeTimeoutMs))) {
           const ended = `store.close() waited closeTimeoutMs (${opts.closeTimeoutMs} ms) for pending work on PostgreSQL at ${target} (${connections.inUse} connection(s) still in use), then ended it`;
           abandoned = new TimeoutError(

@@ -101,6 +101,15 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_by_position ON inbox (processor, position);
     `,
   },
+  {
+    // Category-filtered reads and subscriptions (decision 0602): the expression is the one reads
+    // use (page-filter.ts), character for character, or SQLite cannot match the index. Numbered 3:
+    // version 2 is the processing tables of the storage branch (merged on main alongside this one).
+    version: 3,
+    sql: `
+      CREATE INDEX events_by_category ON events (substr(stream_id, 1, instr(stream_id || '-', '-') - 1), position);
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher `user_version` is refused. */

@@ -16,6 +16,7 @@ import {
 } from 'tidings/store-kit';
 import { withBusyRetry, type BusyRetry } from './busy.js';
 import type { ResolvedOptions } from './options.js';
+import { pageQuery } from './page-filter.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 
 interface StreamRow {
@@ -43,12 +44,6 @@ interface ScanRange {
   /** Exclusive upper bound on position (readByTime). */
   readonly endBefore: number | undefined;
 }
-
-// Retention in SQL, for reads across streams: the same rules as `visibility` below (truncated and
-// deleted events are removed from the table, so they need no filter).
-const VISIBLE = `(s.max_count IS NULL OR e.version > s.version - s.max_count)
-  AND (s.max_age IS NULL OR e.recorded_at >= :now - s.max_age)`;
-const CATEGORY = `substr(e.stream_id, 1, instr(e.stream_id || '-', '-') - 1)`;
 
 /** Clamps a bigint cursor into the range SQLite integers and JS numbers share. */
 function toNumber(value: bigint): number {
@@ -204,18 +199,16 @@ export class Reads {
               'SELECT EXISTS (SELECT 1 FROM streams WHERE max_age IS NOT NULL OR max_count IS NOT NULL) AS r',
             ).get() as { r: number }
           ).r === 1;
-        const where = [backward ? 'e.position <= :cursor' : 'e.position >= :cursor'];
-        if (endBefore !== undefined) where.push('e.position < :end');
-        if (types !== undefined) where.push('e.type IN (SELECT value FROM json_each(:types))');
-        if (categories !== undefined) where.push(`${CATEGORY} IN (SELECT value FROM json_each(:categories))`);
-        if (restricted) where.push(VISIBLE);
-        const sql = `SELECT ${EVENT_COLUMNS} FROM events e${restricted ? ' JOIN streams s ON s.stream_id = e.stream_id' : ''}
-          WHERE ${where.join(' AND ')} ORDER BY e.position${backward ? ' DESC' : ''} LIMIT :n`;
-        const params: Record<string, unknown> = { cursor, n };
-        if (endBefore !== undefined) params['end'] = endBefore;
-        if (types !== undefined) params['types'] = JSON.stringify(types);
-        if (categories !== undefined) params['categories'] = JSON.stringify(categories);
-        if (restricted) params['now'] = this.options.clock.now();
+        const { sql, params } = pageQuery({
+          cursor,
+          n,
+          backward,
+          endBefore,
+          types,
+          categories,
+          restricted,
+          now: restricted ? this.options.clock.now() : 0,
+        });
         return this.events(sql).all(params);
       });
       for (const row of rows) yield this.decode(row);

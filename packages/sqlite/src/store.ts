@@ -29,15 +29,15 @@ import {
   resolveDeleteOptions,
 } from 'tidings/store-kit';
 import { AppendSql, type PreparedAppend } from './append-sql.js';
-import { withBusyRetry, type BusyRetry } from './busy.js';
-import { HeadWatch } from './head-watch.js';
+import { isBusy, withBusyRetry, type BusyRetry } from './busy.js';
+import { headProbe } from './head-probe.js';
 import { checkFile, migrate, type MigrationHook } from './migrations.js';
 import type { ResolvedOptions, SqliteEventStoreOptions } from './options.js';
 import { Reads } from './reads.js';
 import { StreamAdminSql } from './stream-admin-sql.js';
 import { resolveOptions } from './resolve-options.js';
 import { WriteQueue } from './write-queue.js';
-import { subscribeToStore } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore } from 'tidings/store-kit';
 import { ProcessingSql } from './processing-sql.js';
 import { sqliteProcessingStore, sqliteTransactionProcessing } from './processing-store.js';
 
@@ -161,12 +161,16 @@ function createStore(
   const reads = new Reads(reader, o, retry, guard);
   // Inside a transaction reads go through the writer connection, so they see the transaction's own writes.
   const txReads = new Reads(writer, o, retry, guard);
-  const head = new HeadWatch(reader, o.pollIntervalMs, o.onError);
+  const head = new HeadNotifier(headProbe(reader), {
+    pollIntervalMs: o.pollIntervalMs,
+    onError: (error) => o.onError(error),
+    isTransient: isBusy,
+  });
   const queue = new WriteQueue(writer, appendSql, {
     retry,
     maxBatchAppends: o.maxBatchAppends,
     maxBatchBytes: o.maxBatchBytes,
-    committed: () => head.committed(),
+    committed: () => head.check(),
   });
   const processingSql = new ProcessingSql(writer, storeId);
   const now = (): number => o.clock.now();
@@ -313,7 +317,7 @@ function createStore(
       closing ??= (async () => {
         closed = true;
         await queue.idle();
-        head.close();
+        await head.close();
         reader.close();
         if (owned) writer.close();
       })();

@@ -58,7 +58,15 @@ export type {
 export type { QueueOptions, QueueStats, OverflowPolicy } from './bus/delivery-queue.js';
 export type { HandlerContext, PublishOptions, RequestOptions, AnyRequestMap } from './bus/handler-context.js';
 export type { MatchingTypes } from './bus/pattern-types.js';
-export { BusClosedError, QueueFullError, CausationDepthError } from './bus/bus-errors.js';
+export {
+  BusClosedError,
+  QueueFullError,
+  CausationDepthError,
+  FanOutLimitError,
+  CloseIncompleteError,
+} from './bus/bus-errors.js';
+export type { UnfinishedWork } from './bus/bus-errors.js';
+export type { CloseOptions } from './bus/drain.js';
 export { createCommandBus, createQueryBus } from './bus/request-bus.js';
 export type {
   RequestBus,

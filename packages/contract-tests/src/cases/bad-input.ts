@@ -124,6 +124,8 @@ export function badInputCases({ open, test }: ContractContext): void {
         [() => store.readAll({ from: 0 as never }), 'INVALID_READ_OPTIONS'],
         [() => store.readAll({ limit: -5 }), 'INVALID_LIMIT'],
         [() => store.readAll({ filter: { types: 'x.happened' as never } }), 'INVALID_READ_OPTIONS'],
+        [() => store.readAll({ filter: { type: ['x.happened'] } as never }), 'UNKNOWN_OPTION'],
+        [() => store.readAll({ filter: 'x' as never }), 'INVALID_OPTIONS'],
         [() => store.readByType(['x.happened'], { direction: 'up' as never }), 'INVALID_READ_OPTIONS'],
         [() => store.readByTime({ from: new Date('nope'), to: new Date() }), 'INVALID_READ_OPTIONS'],
         [() => store.readByTime({ from: 0 as never, to: new Date() }), 'INVALID_READ_OPTIONS'],

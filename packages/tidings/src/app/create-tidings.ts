@@ -6,6 +6,18 @@ import type { EventBus, HandlerFailure } from '../bus/event-bus-types.js';
 import type { HandlerContext, Hub } from '../bus/handler-context.js';
 import type { Middleware } from '../bus/middleware.js';
 import { RequestBusImpl, type CommandBus, type QueryBus } from '../bus/request-bus.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../bus/drain.js';
+import {
+  assertKnownKeys,
+  functionListOption,
+  integerOption,
+  optionsObject,
+  positiveOption,
+  type OptionKeys,
+} from '../reliability/options.js';
+import { definitionsOption } from '../bus/bus-options.js';
+import { systemClock } from '../time/clock.js';
+
 import type { EventHandler, SubscribeOptions, Subscription } from '../bus/event-bus-types.js';
 import type { AnyRequestMap } from '../bus/handler-context.js';
 import type { CheckedPattern, MatchingTypes } from '../bus/pattern-types.js';
@@ -15,7 +27,6 @@ import type { Metadata } from '../messages/metadata.js';
 import type { ParkedEventOperations, Processor, ProcessorStatus } from '../processing/processor-types.js';
 import type { Projection } from '../projections/define-projection.js';
 import type { RebuildOptions, RebuildResult } from '../projections/rebuild-projection.js';
-import { assertKnownKeys, integerOption } from '../reliability/options.js';
 import type { Decider } from '../sourcing/decider.js';
 import type { EventStore, RecordedEvent } from '../store/types.js';
 import { AppStateError, NoStoreError } from './app-errors.js';
@@ -46,6 +57,16 @@ export interface TidingsOptions<
     readonly query?: readonly Middleware[];
   };
   readonly maxCausationDepth?: number;
+  /** Fan-out budget per root message, shared by the three buses (see `EventBusOptions.maxDescendants`). Default 10 000. */
+  readonly maxDescendants?: number;
+  /**
+   * How long `close()` waits, in all, for running command, query and event handlers before it
+   * gives up on them with `CloseIncompleteError`, ms on the clock; `Infinity` waits as long as
+   * they take. Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
+  /** How long an awaited publish waits for room in full `wait` queues (see `EventBusOptions.queueWaitTimeoutMs`). Default 30 000. */
+  readonly queueWaitTimeoutMs?: number;
   /**
    * The event store. With it, `publish` validates and appends to the stream the event's type
    * declares, `subscribe` makes durable processors (a `name` is required) that receive events from
@@ -81,6 +102,45 @@ export interface ReplayOptions {
   readonly to?: bigint | Date;
 }
 
+const COMPONENT = 'createTidings';
+
+type AnyTidingsOptions = TidingsOptions<readonly AnyDefinition[], readonly AnyDefinition[], readonly AnyDefinition[]>;
+
+const TIDINGS_KEYS = {
+  events: true,
+  commands: true,
+  queries: true,
+  clock: true,
+  nextId: true,
+  onError: true,
+  middleware: true,
+  maxCausationDepth: true,
+  maxDescendants: true,
+  closeTimeoutMs: true,
+  queueWaitTimeoutMs: true,
+  store: true,
+  projections: true,
+  processors: true,
+  runner: true,
+} satisfies OptionKeys<AnyTidingsOptions>;
+
+const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
+  NonNullable<AnyTidingsOptions['middleware']>
+>;
+
+/** Keys and shapes of the app's own options; each bus checks the values it uses, under this name. */
+function checkTidingsOptions(options: AnyTidingsOptions): void {
+  optionsObject(COMPONENT, options, TIDINGS_KEYS);
+  definitionsOption(COMPONENT, 'commands', options.commands);
+  definitionsOption(COMPONENT, 'queries', options.queries);
+  if (options.middleware !== undefined) {
+    optionsObject(COMPONENT, options.middleware, TIDINGS_MIDDLEWARE_KEYS, 'options.middleware');
+    for (const kind of ['publish', 'handle', 'send', 'query'] as const) {
+      functionListOption(COMPONENT, `middleware.${kind}`, options.middleware[kind]);
+    }
+  }
+}
+
 type E<Ev extends readonly AnyDefinition[]> = EventMapOf<Ev>;
 
 /** Options of the app's `subscribe`: the bus's, plus the processor settings used with a store. */
@@ -99,6 +159,7 @@ export interface TidingsSubscribe<Em extends EventMap, C extends AnyRequestMap, 
     options?: TidingsSubscribeOptions<EnvelopeOf<Em>>,
   ): Subscription;
 }
+
 type R<D extends readonly AnyDefinition[]> = RequestMapOf<D>;
 
 /**
@@ -163,11 +224,13 @@ export interface Tidings<
   /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
   rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;
   /**
-   * Stops the processors (as `stop()`), stops accepting messages, lets running command and query
-   * handlers finish (their publishes included), then closes the event bus, which drains its queues.
-   * The store stays open: it is the caller's.
+   * Stops the processors (as `stop()`; the store stays open, it is the caller's), stops accepting
+   * messages, lets running command and query handlers finish (their publishes included), then
+   * closes the event bus, which drains its queues. The whole wait is bounded by
+   * `timeoutMs` (default `closeTimeoutMs`, 10 s) and `signal`: reaching either closes everything
+   * anyway and rejects with `CloseIncompleteError` naming the handlers still running.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -186,34 +249,24 @@ export function createTidings<
   const Cm extends readonly AnyDefinition[] = [],
   const Qr extends readonly AnyDefinition[] = [],
 >(options: TidingsOptions<Ev, Cm, Qr> = {}): Tidings<Ev, Cm, Qr> {
-  assertKnownKeys('createTidings', options, [
-    'events',
-    'commands',
-    'queries',
-    'clock',
-    'nextId',
-    'onError',
-    'middleware',
-    'maxCausationDepth',
-    'store',
-    'projections',
-    'processors',
-    'runner',
-  ]);
+  checkTidingsOptions(options);
   const hub: Hub = {};
   const shared = {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.nextId === undefined ? {} : { nextId: options.nextId }),
     ...(options.maxCausationDepth === undefined ? {} : { maxCausationDepth: options.maxCausationDepth }),
+    ...(options.maxDescendants === undefined ? {} : { maxDescendants: options.maxDescendants }),
   };
   const events = new EventBusImpl(
     {
       ...shared,
       ...(options.events === undefined ? {} : { events: options.events }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...(options.queueWaitTimeoutMs === undefined ? {} : { queueWaitTimeoutMs: options.queueWaitTimeoutMs }),
       middleware: { publish: options.middleware?.publish ?? [], handle: options.middleware?.handle ?? [] },
     },
     hub,
+    COMPONENT,
   );
   const commands = new RequestBusImpl(
     'command',
@@ -223,6 +276,7 @@ export function createTidings<
       middleware: options.middleware?.send ?? [],
     },
     hub,
+    COMPONENT,
   );
   const queries = new RequestBusImpl(
     'query',
@@ -232,6 +286,7 @@ export function createTidings<
       middleware: options.middleware?.query ?? [],
     },
     hub,
+    COMPONENT,
   );
   const store = options.store as EventStore | undefined;
   if (store === undefined && (options.projections !== undefined || options.processors !== undefined)) {
@@ -273,14 +328,46 @@ export function createTidings<
     if (durable === undefined) throw new NoStoreError(operation);
     return durable;
   };
-  const close = async (): Promise<void> => {
-    if (durable !== undefined) await durable.stop();
-    commands.close();
-    queries.close();
-    // A command already running (its append done, say) must still be able to publish what it
-    // recorded: the event bus closes only after the running handlers finished.
-    await Promise.all([commands.drained(), queries.drained()]);
-    await events.close();
+  const closeTimeoutMs = positiveOption(
+    COMPONENT,
+    'closeTimeoutMs',
+    options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    true,
+  );
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions?: CloseOptions): Promise<void> => {
+    try {
+      closeOptionsOf('close', closeOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    commands.stopAccepting();
+    queries.stopAccepting();
+    const stopProcessors = durable === undefined ? undefined : durable.stop();
+    const closeBuses = (): Promise<void> =>
+      closeWithin(
+        {
+          what: 'the app',
+          clock: options.clock ?? systemClock,
+          defaultTimeoutMs: closeTimeoutMs,
+          setting: 'closeTimeoutMs',
+          drain: async () => {
+            // A command already running (its append done, say) must still be able to publish what it
+            // recorded: the event bus closes only after the running handlers finished.
+            await Promise.all([commands.drain(), queries.drain()]);
+            events.beginClose();
+            await events.drain();
+          },
+          unfinished: () => [...commands.unfinished(), ...queries.unfinished(), ...events.unfinished()],
+          release: () => {
+            events.beginClose();
+            events.release();
+          },
+        },
+        closeOptions,
+      );
+    // The processors drain first (their handlers may still publish); then the buses close.
+    return (closing ??= stopProcessors === undefined ? closeBuses() : stopProcessors.then(closeBuses, closeBuses));
   };
   const durableSubscribe = (
     pattern: unknown,
@@ -340,7 +427,7 @@ export function createTidings<
     rebuild: async (name: string, rebuildOptions?: RebuildOptions) =>
       needStore('rebuild()').rebuild(name, rebuildOptions),
     close,
-    [Symbol.asyncDispose]: close,
+    [Symbol.asyncDispose]: () => close(),
   };
   return app as unknown as Tidings<Ev, Cm, Qr>;
 }

@@ -30,7 +30,10 @@ import { AppStateError, NoStreamRuleError } from './app-errors.js';
 export type AppRunnerOptions = Omit<ProcessorRunnerOptions, 'processors' | 'clock'>;
 
 /** Durable subscription settings (with a store): the processor behind `app.subscribe`. */
-export type DurableSubscribeOptions = Pick<ProcessorSpec, 'concurrency' | 'batch' | 'onFailure' | 'retry' | 'startFrom'> & {
+export type DurableSubscribeOptions = Pick<
+  ProcessorSpec,
+  'concurrency' | 'batch' | 'onFailure' | 'retry' | 'startFrom'
+> & {
   /**
    * Where the handler's effects live (default `'external'`, at least once). `'transactional'` or
    * `'inbox'`: the handler writes through `ctx.tx`, exactly once (see `EffectMode`).

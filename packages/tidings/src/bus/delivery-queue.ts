@@ -1,4 +1,5 @@
 import { TidingsError } from '../errors.js';
+import { functionOption, integerOption, oneOfOption } from '../reliability/options.js';
 import type { Clock } from '../time/clock.js';
 import { Deque } from './deque.js';
 
@@ -47,15 +48,8 @@ interface Item<E> {
   readonly key: string | undefined;
 }
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new TidingsError('INVALID_OPTION', `queue.${name} must be a positive integer, got ${String(value)}.`);
-  }
-  return value;
-}
-
-const POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
+/** Every overflow policy, in the order they are documented (the bus's queues and the streams' `buffer`). */
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['wait', 'drop-oldest', 'drop-newest', 'error'];
 
 /**
  * A bounded queue with its own workers. Handlers run asynchronously (never inside the publisher's
@@ -69,6 +63,7 @@ export class DeliveryQueue<E> {
   readonly #run: (message: E) => unknown;
   readonly #onFailure: (error: unknown, message: E) => void;
   readonly #clock: Clock;
+  readonly #onDrop: ((message: E) => void) | undefined;
   readonly #fifo = new Deque<Item<E>>();
   /** Keys being handled now, and the messages of those keys that wait behind them. */
   readonly #busy = new Map<string, Deque<Item<E>>>();
@@ -93,20 +88,18 @@ export class DeliveryQueue<E> {
     run: (message: E) => unknown,
     onFailure: (error: unknown, message: E) => void,
     clock: Clock,
+    onDrop?: (message: E) => void,
   ) {
-    this.capacity = positiveInt('capacity', options.capacity, 1024);
-    this.concurrency = positiveInt('concurrency', options.concurrency, 1);
+    this.capacity = integerOption('subscribe', 'queue.capacity', options.capacity ?? 1024, 1);
+    this.concurrency = integerOption('subscribe', 'queue.concurrency', options.concurrency ?? 1, 1);
+    oneOfOption('subscribe', 'queue.overflow', options.overflow, OVERFLOW_POLICIES);
+    functionOption('subscribe', 'queue.key', options.key);
     this.overflow = options.overflow ?? 'wait';
-    if (!POLICIES.includes(this.overflow)) {
-      throw new TidingsError(
-        'INVALID_OPTION',
-        `queue.overflow must be one of ${POLICIES.join(', ')}, got ${String(this.overflow)}.`,
-      );
-    }
     this.#keyOf = this.concurrency > 1 ? (options.key ?? defaultKey) : undefined;
     this.#run = run;
     this.#onFailure = onFailure;
     this.#clock = clock;
+    this.#onDrop = onDrop;
   }
 
   get full(): boolean {
@@ -124,6 +117,7 @@ export class DeliveryQueue<E> {
     if (this.#length >= this.capacity) {
       if (this.overflow === 'drop-newest') {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
       // The bus checks room for `wait` and `error` in the same synchronous step before offering,
@@ -136,6 +130,7 @@ export class DeliveryQueue<E> {
       }
       if (!this.#dropOldest()) {
         this.#dropped++;
+        this.#onDrop?.(message);
         return;
       }
     }
@@ -148,12 +143,26 @@ export class DeliveryQueue<E> {
   }
 
   /**
-   * Resolves when there is room. Waiting publishers are woken in arrival order, one per freed slot;
+   * Resolves `true` when there is room, `false` when `timeoutMs` elapsed first. Waiting publishers are woken in arrival order, one per freed slot;
    * a publisher arriving while room exists takes it without queueing behind them, so the order
    * among concurrent publishers is not strictly first-come (each publisher's own order is kept).
    */
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  waitForSpace(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer?.cancel();
+        resolve(true);
+      };
+      // A waiter that gives up leaves the list, so publishers timing out beside a stuck consumer
+      // leave nothing behind.
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : this.#clock.setTimeout(() => {
+              if (this.#spaceWaiters.remove(wake)) resolve(false);
+            }, timeoutMs);
+      this.#spaceWaiters.push(wake);
+    });
   }
 
   /**
@@ -221,6 +230,7 @@ export class DeliveryQueue<E> {
     else if (oldest.key !== undefined) this.#busy.get(oldest.key)?.shift();
     this.#length--;
     this.#dropped++;
+    this.#onDrop?.(oldest.message);
     return true;
   }
 

@@ -27,6 +27,20 @@ export class Deque<T> {
     return this.#length === 0 ? undefined : this.#items[this.#head];
   }
 
+  /** Removes the first occurrence of `item` (O(n): for rare withdrawals); returns whether it was there. */
+  remove(item: T): boolean {
+    const mask = this.#items.length - 1;
+    let i = 0;
+    while (i < this.#length && this.#items[(this.#head + i) & mask] !== item) i++;
+    if (i === this.#length) return false;
+    for (; i < this.#length - 1; i++) {
+      this.#items[(this.#head + i) & mask] = this.#items[(this.#head + i + 1) & mask];
+    }
+    this.#items[(this.#head + this.#length - 1) & mask] = undefined;
+    this.#length--;
+    return true;
+  }
+
   clear(): void {
     this.#items = new Array<T | undefined>(16);
     this.#head = 0;

@@ -4,6 +4,7 @@ import type { AnyDefinition } from '../messages/define.js';
 import type { Clock } from '../time/clock.js';
 import type { IdGenerator } from '../messages/ids.js';
 import type { QueueOptions, QueueStats } from './delivery-queue.js';
+import type { CloseOptions } from './drain.js';
 import type { AnyRequestMap, HandlerContext, PublishOptions } from './handler-context.js';
 import type { Middleware } from './middleware.js';
 import type { CheckedPattern, MatchingTypes } from './pattern-types.js';
@@ -95,8 +96,27 @@ export interface EventBusOptions {
   readonly middleware?: { readonly publish?: readonly Middleware[]; readonly handle?: readonly Middleware[] };
   /** Longest chain of handler-caused publishes before `CausationDepthError`. Default 32. */
   readonly maxCausationDepth?: number;
+  /**
+   * Most messages one root message (published outside any handler) may cause through handler
+   * contexts (`ctx.publish`, `ctx.emit`, `ctx.send`, `ctx.query`), every generation counted,
+   * before `FanOutLimitError`: the guard against fan-out storms, which the depth limit cannot
+   * stop. Integer >= 1 or `Infinity`; default 10 000.
+   */
+  readonly maxDescendants?: number;
   /** Check that data is JSON at publish (the rule every store applies). Default true. */
   readonly checkSerializable?: boolean;
+  /**
+   * How long `close()` waits for running handlers and accepted publishes before it gives up on
+   * them with `CloseIncompleteError`, ms on the bus's clock; `Infinity` waits as long as they
+   * take. Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
+  /**
+   * How long an awaited `publish()` waits, in all, for room in full `wait` queues before it is
+   * refused with `QueueFullError` (code `QUEUE_WAIT_TIMEOUT`, nothing delivered), ms on the bus's
+   * clock; `Infinity` waits as long as it takes. Default 30 000.
+   */
+  readonly queueWaitTimeoutMs?: number;
 }
 
 type Ctx<E extends EventMap, C extends AnyRequestMap, Q extends AnyRequestMap> = HandlerContext<E, C, Q>;
@@ -149,7 +169,11 @@ export interface EventBus<
     pattern: P & CheckedPattern<E, P>,
     handler: EventHandler<EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>, Ctx<E, C, Q>>,
   ): Subscription;
-  /** Resolves with the first matching event published from now on. */
+  /**
+   * Resolves with the first matching event published from now on. Rejects with `TimeoutError`
+   * after `timeout` ms, `AbortedError` when `signal` aborts, and `BusClosedError` when the bus
+   * closes first.
+   */
   waitFor<const P extends string>(
     pattern: P & CheckedPattern<E, P>,
     predicate?: (event: EnvelopeOf<E, MatchingTypes<E, P> & keyof E & string>) => boolean,
@@ -178,8 +202,17 @@ export interface EventBus<
   /**
    * Stops accepting publishes (handlers' own publishes included) and ends streams, then waits until
    * publishes already accepted have been delivered (also those waiting for room or in publish
-   * middleware) and queued and asynchronous handlers have finished.
+   * middleware) and queued and asynchronous handlers have finished. A `waitFor` still pending
+   * then rejects with `BusClosedError`.
+   *
+   * The wait is bounded: after `timeoutMs` (default `closeTimeoutMs`, 10 s), or when `signal`
+   * aborts, close() stops waiting, removes every subscription (waiting queued messages are
+   * discarded) and rejects with `CloseIncompleteError` listing the handlers still running. A
+   * second call returns the first call's promise.
+   *
+   * @example
+   * await bus.close({ timeoutMs: 5_000 });
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
   readonly closed: boolean;
 }

@@ -1,14 +1,25 @@
-import { AbortedError, TidingsError, TimeoutError, ValidationError } from '../errors.js';
+import { TidingsError, ValidationError } from '../errors.js';
 import type { AnyDefinition, EventMapOf } from '../messages/define.js';
 import { LazyEnvelope } from '../messages/envelope.js';
 import { uuidv7, type IdGenerator } from '../messages/ids.js';
 import type { Envelope, EventMap, Message } from '../messages/message.js';
-import { assertMessageType, assertPattern, categoryOf, compilePattern } from '../messages/names.js';
+import { categoryOf } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
-import { validateAsync, validateSync, type StandardSchemaV1 } from '../messages/standard-schema.js';
+import { validateAsync, validateSync } from '../messages/standard-schema.js';
+import { integerOption, positiveOption } from '../reliability/options.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { BusClosedError, CausationDepthError, QueueFullError } from './bus-errors.js';
-import { DeliveryQueue } from './delivery-queue.js';
+import { BackPressure, type Dispatcher } from './back-pressure.js';
+import {
+  checkEventBusOptions,
+  checkPublishOptions,
+  checkStreamOptions,
+  refusePublishOptions,
+  checkSubscribeOptions,
+  checkWaitFor,
+} from './bus-options.js';
+import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
+import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import type {
   EventBus,
   EventBusOptions,
@@ -23,39 +34,20 @@ import type {
   WaitForOptions,
 } from './event-bus-types.js';
 import { DispatchContext, type AnyRequestMap, type Hub, type PublishOptions } from './handler-context.js';
-import { compose, type Middleware } from './middleware.js';
-import { createEventStream } from './event-stream.js';
+import { compose } from './middleware.js';
+import { RouteTable, type Route } from './routing.js';
+import { SubscriptionRegistry, type Sub } from './subscription-registry.js';
+import { Waiters } from './waiters.js';
 
-type Handler = (event: LazyEnvelope, ctx: DispatchContext | undefined) => unknown;
+// The hot path lives here: emit/publish, delivery to queues and inline handlers, failure
+// isolation. Routing (routing.ts), the subscription registry (subscription-registry.ts), room
+// checks of queues (back-pressure.ts) and waitFor/stream (waiters.ts) have their own files.
 
-/** One subscription's internal record. */
-interface Sub {
-  readonly name: string;
-  readonly matches: ((type: string) => boolean) | undefined;
-  readonly category: string | undefined;
-  readonly call: Handler;
-  /** False for handlers declared with exactly one parameter: they get no context object (none is allocated). */
-  readonly needsCtx: boolean;
-  readonly queue: DeliveryQueue<LazyEnvelope> | undefined;
-  readonly once: boolean;
-  active: boolean;
-  handle: Subscription;
-}
+/** How long an awaited publish waits for room in full `wait` queues by default, ms (decision 0415). */
+const DEFAULT_QUEUE_WAIT_TIMEOUT_MS = 30_000;
 
-/** The subscriptions one event type reaches, computed once per type and cached. */
-interface Route {
-  readonly type: string;
-  readonly schema: StandardSchemaV1 | undefined;
-  readonly inline: readonly Sub[];
-  readonly queued: readonly Sub[];
-  /**
-   * True when a plain `emit` of this type needs nothing but inline delivery: no schema, no queues,
-   * no category subscriptions, no publish middleware. Routes are rebuilt whenever any of those change.
-   */
-  readonly direct: boolean;
-}
-
-const MAX_CACHED_ROUTES = 10_000;
+/** The name under which emit's publish middleware is tracked and reported. */
+const PUBLISH_MIDDLEWARE = 'publish middleware';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -70,54 +62,92 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   readonly clock: Clock;
   readonly nextId: IdGenerator;
   readonly hub: Hub;
-  readonly #schemas: Map<string, StandardSchemaV1 | undefined> | undefined;
   readonly #onError: (failure: HandlerFailure) => void;
-  readonly #handleMiddleware: readonly Middleware[];
   readonly #publishChain: ((ctx: DispatchContext) => unknown) | undefined;
   readonly #emitChain: ((ctx: DispatchContext) => unknown) | undefined;
   readonly #maxDepth: number;
+  readonly #maxDescendants: number;
   readonly #checkSerializable: boolean;
-  #subs: Sub[] = [];
-  #categorySubs: Sub[] = [];
-  #routes = new Map<string, Route>();
-  /** One-entry cache in front of the map: bursts of one type skip the hash lookup. */
-  #lastRoute: Route | undefined;
-  /** How many category subscriptions are queued; when zero, the room checks skip them. */
-  #queuedCategorySubs = 0;
-  #counter = 0;
+  readonly #registry: SubscriptionRegistry;
+  readonly #routes: RouteTable;
+  readonly #backPressure: BackPressure;
+  readonly #dispatcher: Dispatcher;
+  readonly #waiters: Waiters;
+  readonly #closeTimeoutMs: number;
   #closed = false;
-  readonly #streams = new Set<EventStream<Envelope>>();
-  readonly #pendingAsync = new Set<Promise<unknown>>();
-  /** Accepted publishes that have not delivered yet (see #inProgress). */
-  readonly #publishing = new Set<Promise<void>>();
+  /** Set when a close has finished or given up: the drain stops. */
+  #released = false;
+  #closing: Promise<void> | undefined;
+  /** Asynchronous inline handlers (and emit middleware) running, with who runs them on what. */
+  readonly #pendingAsync = new Map<Promise<unknown>, { readonly name: string; readonly type: string }>();
+  /** Accepted publishes that have not delivered yet (see #inProgress), with their event type. */
+  readonly #publishing = new Map<Promise<void>, string>();
 
-  constructor(options: EventBusOptions = {}, hub: Hub = {}) {
+  constructor(options: EventBusOptions = {}, hub: Hub = {}, component = 'createEventBus') {
+    checkEventBusOptions(component, options);
     this.clock = options.clock ?? systemClock;
     this.nextId = options.nextId ?? uuidv7;
     this.hub = hub;
     hub.events = this;
-    this.#schemas = options.events === undefined ? undefined : schemaMap(options.events);
     this.#onError = options.onError ?? defaultOnError;
-    this.#handleMiddleware = options.middleware?.handle ?? [];
     const publishMw = options.middleware?.publish ?? [];
+    this.#registry = new SubscriptionRegistry({
+      hub,
+      clock: this.clock,
+      handleMiddleware: options.middleware?.handle ?? [],
+      fail: (error, handler, message) => this.#fail(error, handler, message),
+      changed: () => this.#routes.clear(),
+    });
+    this.#routes = new RouteTable(this.#registry, options.events, publishMw.length > 0);
+    this.#backPressure = new BackPressure(
+      this.#registry,
+      this.clock,
+      positiveOption(
+        component,
+        'queueWaitTimeoutMs',
+        options.queueWaitTimeoutMs ?? DEFAULT_QUEUE_WAIT_TIMEOUT_MS,
+        true,
+      ),
+    );
+    this.#dispatcher = {
+      routeFor: (type) => this.#routes.routeFor(type),
+      deliver: (route, envelope, collect, from) => this.#deliver(route, envelope, collect, from),
+    };
+    this.#waiters = new Waiters(this.clock, (pattern, handler, name, queue, signal) =>
+      this.#add(
+        pattern,
+        handler,
+        { name, ...(queue === undefined ? {} : { queue }), ...(signal === undefined ? {} : { signal }) },
+        false,
+      ),
+    );
     if (publishMw.length > 0) {
       // The room check happens in the final step, right before delivery, with no await in between.
-      this.#publishChain = compose(publishMw, (ctx: DispatchContext) => this.#deliverWhenRoom(ctx.message, ctx.from));
+      this.#publishChain = compose(publishMw, (ctx: DispatchContext) =>
+        this.#backPressure.deliverWhenRoom(this.#dispatcher, ctx.message, ctx.from),
+      );
       this.#emitChain = compose(publishMw, (ctx: DispatchContext) => {
-        const route = this.#routeFor(ctx.message.type);
-        this.#refuseIfFull(route, ctx.message);
+        const route = this.#routes.routeFor(ctx.message.type);
+        this.#backPressure.refuseIfFull(route, ctx.message);
         const pending = this.#deliver(route, ctx.message, true, undefined);
         return pending === undefined ? undefined : Promise.all(pending);
       });
     }
-    this.#maxDepth = options.maxCausationDepth ?? 32;
-    if (!Number.isInteger(this.#maxDepth) || this.#maxDepth < 1) {
-      throw new TidingsError(
-        'INVALID_OPTION',
-        `maxCausationDepth must be a positive integer, got ${String(options.maxCausationDepth)}.`,
-      );
-    }
+    this.#maxDepth = integerOption(component, 'maxCausationDepth', options.maxCausationDepth ?? 32, 1);
+    this.#maxDescendants = integerOption(
+      component,
+      'maxDescendants',
+      options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
+      1,
+      true,
+    );
     this.#checkSerializable = options.checkSerializable ?? true;
+    this.#closeTimeoutMs = positiveOption(
+      component,
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      true,
+    );
   }
 
   get closed(): boolean {
@@ -128,7 +158,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
 
   emit(event: Message, options?: PublishOptions): void {
     // The hot path, small enough for V8 to inline: the same type as last time, inline handlers only.
-    const route = this.#lastRoute;
+    const route = this.#routes.last;
     if (
       options === undefined &&
       route !== undefined &&
@@ -153,43 +183,32 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   publish(event: Message, options?: PublishOptions): Promise<void> {
+    // Checked here and in ctx.publish, not in publishFrom: growing that async function past V8's
+    // inlining budget cost the awaited benchmark a fifth of its rate.
+    if (options !== undefined) {
+      const refused = refusePublishOptions(options);
+      if (refused !== undefined) return refused;
+    }
     return this.publishFrom(event, options, undefined, undefined);
   }
 
   emitFrom(event: Message, options: PublishOptions | undefined, parent: LazyEnvelope | undefined): void {
     if (this.#closed) throw new BusClosedError(`emit '${describeType(event)}'`);
-    const route = this.#routeFor(messageType(event));
+    if (options !== undefined) checkPublishOptions('emit', options);
+    const route = this.#routes.routeFor(messageType(event));
     if (this.#checkSerializable && event.metadata !== undefined)
       assertSerializable(event.metadata, route.type, 'metadata');
     if (route.schema !== undefined) validateSync(route.schema, route.type, event.data, 'emit');
     else if (this.#checkSerializable) assertSerializable(event.data, route.type);
     const envelope = this.#envelope(event, options, parent);
-    this.#refuseIfFull(route, envelope);
+    this.#backPressure.refuseIfFull(route, envelope);
     if (this.#emitChain !== undefined) {
       envelope.stamp(); // middleware may delay delivery: the time is the publish time
       const ctx = new DispatchContext(this.hub, 'publish', envelope, undefined, undefined);
-      this.#track(Promise.resolve(this.#emitChain(ctx)), 'publish middleware', envelope);
+      this.#track(Promise.resolve(this.#emitChain(ctx)), PUBLISH_MIDDLEWARE, envelope);
       return;
     }
     void this.#deliver(route, envelope, false, undefined);
-  }
-
-  /** A synchronous publish cannot wait: a full `wait` or `error` queue refuses the whole event. */
-  #refuseIfFull(route: Route, envelope: LazyEnvelope): void {
-    if (route.queued.length === 0 && this.#queuedCategorySubs === 0) return;
-    for (const sub of this.#queuedTargets(route, envelope)) {
-      const queue = sub.queue!;
-      if (queue.full && (queue.overflow === 'error' || queue.overflow === 'wait')) {
-        throw new QueueFullError(
-          'QUEUE_FULL',
-          sub.name,
-          queue.capacity,
-          queue.overflow === 'wait'
-            ? 'emit() cannot wait for room: use `await publish()`, or choose a drop overflow policy. Nothing was delivered.'
-            : 'Its overflow policy is `error`. Nothing was delivered.',
-        );
-      }
-    }
   }
 
   async publishFrom(
@@ -199,7 +218,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     from: unknown,
   ): Promise<void> {
     if (this.#closed) throw new BusClosedError(`publish '${describeType(event)}'`);
-    const route = this.#routeFor(messageType(event));
+    const route = this.#routes.routeFor(messageType(event));
     if (this.#checkSerializable && event.metadata !== undefined)
       assertSerializable(event.metadata, route.type, 'metadata');
     if (route.schema === undefined) {
@@ -209,15 +228,15 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         // The awaited path can afford the clock read; emit() stays lazy (decision 0004).
         envelope.stamp();
         // Fast path: room everywhere, deliver now without yielding (a yield would let others take the room).
-        if (this.#blockedBy(route, envelope, from) === undefined) {
+        if (this.#backPressure.blockedBy(route, envelope, from) === undefined) {
           const pending = this.#deliver(route, envelope, true, from);
           if (pending !== undefined) await Promise.all(pending);
           return;
         }
-        return this.#inProgress(this.#deliverWhenRoom(envelope, from));
+        return this.#inProgress(this.#backPressure.deliverWhenRoom(this.#dispatcher, envelope, from), route.type);
       }
     }
-    return this.#inProgress(this.#deliverAfterYield(route, event, options, parent, from));
+    return this.#inProgress(this.#deliverAfterYield(route, event, options, parent, from), route.type);
   }
 
   /** The publish steps that yield before delivery: asynchronous validation, publish middleware. */
@@ -230,7 +249,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   ): Promise<void> {
     if (route.schema !== undefined) await validateAsync(route.schema, route.type, event.data, 'publish');
     const envelope = this.#envelope(event, options, parent);
-    if (this.#publishChain === undefined) return this.#deliverWhenRoom(envelope, from);
+    if (this.#publishChain === undefined) return this.#backPressure.deliverWhenRoom(this.#dispatcher, envelope, from);
     envelope.stamp(); // middleware may delay delivery: the time is the publish time
     await this.#publishChain(new DispatchContext(this.hub, 'publish', envelope, undefined, from));
   }
@@ -239,12 +258,12 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
    * Tracks a publish that was accepted but yields before it has delivered, so that close() waits
    * for it: otherwise it would resolve after close() had unsubscribed everyone, delivered to no one.
    */
-  #inProgress(work: Promise<void>): Promise<void> {
+  #inProgress(work: Promise<void>, type: string): Promise<void> {
     const settled: Promise<void> = work.then(
       () => void this.#publishing.delete(settled),
       () => void this.#publishing.delete(settled),
     );
-    this.#publishing.add(settled);
+    this.#publishing.set(settled, type);
     return work;
   }
 
@@ -257,75 +276,11 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
             id: options.id,
             at: options.occurredAt?.getTime(),
           });
-    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    if (parent !== undefined) {
+      if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+      countDescendant(envelope, this.#maxDescendants);
+    }
     return envelope;
-  }
-
-  /**
-   * Waits until every `wait` queue the event goes to has room, then delivers in the same
-   * synchronous step as the last check, so no other publisher can take the room in between.
-   */
-  async #deliverWhenRoom(envelope: LazyEnvelope, from: unknown): Promise<void> {
-    envelope.stamp(); // its time is when it was published, not when room was found
-    // The queue whose wake-up this publisher consumed. A queue wakes one waiter per freed slot, so a
-    // woken publisher that does not use the slot (it is blocked by another queue, refused, or the
-    // route changed) must hand the wake-up on, or a waiter behind it sleeps beside an empty queue.
-    let woken: DeliveryQueue<LazyEnvelope> | undefined;
-    try {
-      for (;;) {
-        const route = this.#routeFor(envelope.type); // subscriptions may change while waiting
-        const blocked = this.#blockedBy(route, envelope, from);
-        if (blocked === undefined) {
-          const pending = this.#deliver(route, envelope, true, from);
-          woken?.passOn();
-          woken = undefined;
-          if (pending !== undefined) await Promise.all(pending);
-          return;
-        }
-        woken?.passOn();
-        woken = blocked.queue!;
-        // close() lets an accepted publish finish: it drains the queues, which makes room.
-        await woken.waitForSpace();
-      }
-    } finally {
-      woken?.passOn();
-    }
-  }
-
-  /** The first full `wait` queue to wait for; throws for a full `error` queue or a wait that would deadlock. */
-  #blockedBy(route: Route, envelope: LazyEnvelope, from: unknown): Sub | undefined {
-    for (const sub of this.#queuedTargets(route, envelope)) {
-      const queue = sub.queue!;
-      if (!queue.full) continue;
-      if (queue.overflow === 'error') {
-        throw new QueueFullError(
-          'QUEUE_FULL',
-          sub.name,
-          queue.capacity,
-          'Its overflow policy is `error`. Nothing was delivered.',
-        );
-      }
-      if (queue.overflow === 'wait') {
-        if (from === sub) {
-          throw new QueueFullError(
-            'QUEUE_DEADLOCK',
-            sub.name,
-            queue.capacity,
-            'Its own handler is publishing into it (directly, or through an inline handler it awaits); waiting for room would wait for itself. Use a drop policy, a larger capacity, or publish to another subscription. Nothing was delivered.',
-          );
-        }
-        return sub;
-      }
-    }
-    return undefined;
-  }
-
-  /** The queued subscriptions an event goes to: by pattern, and by category when it has a stream. */
-  #queuedTargets(route: Route, envelope: LazyEnvelope): readonly Sub[] {
-    if (this.#categorySubs.length === 0 || envelope.streamId === undefined) return route.queued;
-    const category = categoryOf(envelope.streamId);
-    const byCategory = this.#categorySubs.filter((s) => s.queue !== undefined && s.category === category);
-    return byCategory.length === 0 ? route.queued : [...route.queued, ...byCategory];
   }
 
   /**
@@ -342,7 +297,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
       for (const sub of route.queued) if (sub.active) sub.queue!.offer(envelope, at);
     }
     const byCategory =
-      this.#categorySubs.length > 0 && envelope.streamId !== undefined
+      this.#registry.categories.length > 0 && envelope.streamId !== undefined
         ? this.#offerByCategory(envelope, envelope.streamId)
         : undefined;
     let pending =
@@ -385,7 +340,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   #offerByCategory(envelope: LazyEnvelope, streamId: string): Sub[] | undefined {
     const category = categoryOf(streamId);
     let inline: Sub[] | undefined;
-    for (const sub of this.#categorySubs) {
+    for (const sub of this.#registry.categories) {
       if (!sub.active || sub.category !== category) continue;
       if (sub.queue !== undefined) sub.queue.offer(envelope, envelope.stamp());
       else (inline ??= []).push(sub);
@@ -404,7 +359,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
         this.#fail(error, name, envelope);
       },
     );
-    this.#pendingAsync.add(settled);
+    this.#pendingAsync.set(settled, { name, type: envelope.type });
     return settled;
   }
 
@@ -422,36 +377,6 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     }
   }
 
-  // ---- routing ----------------------------------------------------------------------------
-
-  #routeFor(type: string): Route {
-    const last = this.#lastRoute;
-    if (last !== undefined && last.type === type) return last;
-    const cached = this.#routes.get(type);
-    if (cached !== undefined) return (this.#lastRoute = cached);
-    assertMessageType(type, 'event type');
-    let schema: StandardSchemaV1 | undefined;
-    if (this.#schemas !== undefined) {
-      if (!this.#schemas.has(type)) {
-        throw new ValidationError(
-          `Unknown event type '${type}': this bus was created with event definitions and '${type}' is not one of them. Add its defineEvent(...) to createEventBus({ events }).`,
-          [{ path: ['type'], message: 'undeclared event type' }],
-          { code: 'UNKNOWN_TYPE' },
-        );
-      }
-      schema = this.#schemas.get(type);
-    }
-    const inline: Sub[] = [];
-    const queued: Sub[] = [];
-    for (const sub of this.#subs) if (sub.matches!(type)) (sub.queue === undefined ? inline : queued).push(sub);
-    const direct =
-      schema === undefined && queued.length === 0 && this.#categorySubs.length === 0 && this.#emitChain === undefined;
-    const route: Route = { type, schema, inline, queued, direct };
-    if (this.#routes.size >= MAX_CACHED_ROUTES) this.#routes.clear();
-    this.#routes.set(type, route);
-    return (this.#lastRoute = route);
-  }
-
   // ---- subscribing ------------------------------------------------------------------------
 
   subscribe(
@@ -459,6 +384,7 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     handler: EventHandler<never, never>,
     options: SubscribeOptions<never> = {},
   ): Subscription {
+    checkSubscribeOptions(options as SubscribeOptions<unknown>);
     return this.#add(
       selector,
       handler as unknown as EventHandler<Envelope, DispatchContext>,
@@ -478,169 +404,26 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     once: boolean,
   ): Subscription {
     if (this.#closed) throw new BusClosedError('subscribe');
-    let matches: ((type: string) => boolean) | undefined;
-    let category: string | undefined;
-    let label: string;
-    if (typeof selector === 'string') {
-      assertPattern(selector);
-      matches = compilePattern(selector);
-      label = selector;
-    } else if (
-      typeof selector === 'object' &&
-      selector !== null &&
-      typeof selector.category === 'string' &&
-      selector.category.length > 0 &&
-      !selector.category.includes('-')
-    ) {
-      category = selector.category;
-      label = `category:${category}`;
-    } else {
-      throw new ValidationError(
-        `Invalid subscription selector ${JSON.stringify(selector)}: expected a pattern string such as 'order.*' or { category: 'order' } (a category has no '-').`,
-        [{ path: ['selector'], message: 'invalid selector' }],
-        { code: 'INVALID_PATTERN' },
-      );
-    }
-    if (typeof handler !== 'function') {
-      throw new ValidationError(`subscribe('${label}') expects a handler function, got ${typeof handler}.`, [
-        { path: ['handler'], message: 'not a function' },
-      ]);
-    }
-    const name = options.name ?? `${label}#${++this.#counter}`;
-    const middleware = [...this.#handleMiddleware, ...(options.middleware ?? [])];
-    const call = this.#wrap(name, handler, middleware);
-    // A handler declared with one parameter never reads the context: skip allocating it.
-    // (Zero parameters may mean `arguments` or a rest parameter, so those get one.)
-    const needsCtx = middleware.length > 0 || handler.length !== 1;
-    const queue =
-      options.queue === undefined
-        ? undefined
-        : new DeliveryQueue<LazyEnvelope>(
-            options.queue === true ? {} : options.queue,
-            (e) => e.streamId,
-            needsCtx
-              ? (e) => call(e, new DispatchContext(this.hub, 'handle', e, name, sub))
-              : (e) => call(e, undefined),
-            (error, e) => this.#fail(error, name, e),
-            this.clock,
-          );
-    const unsubscribe = (): void => {
-      if (!sub.active) return;
-      sub.active = false;
-      if (sub.category === undefined) this.#subs = this.#subs.filter((s) => s !== sub);
-      else this.#categorySubs = this.#categorySubs.filter((s) => s !== sub);
-      this.#routes.clear();
-      this.#lastRoute = undefined;
-      if (sub.category !== undefined && sub.queue !== undefined) this.#queuedCategorySubs--;
-      sub.queue?.close();
-      // A long-lived signal (a shutdown signal shared by many subscriptions) must not keep this one alive.
-      options.signal?.removeEventListener('abort', unsubscribe);
-    };
-    const handle: Subscription = {
-      name,
-      get active() {
-        return sub.active;
-      },
-      unsubscribe,
-      [Symbol.dispose]: unsubscribe,
-      stats: (): SubscriptionStats => ({
-        name,
-        mode: queue === undefined ? 'inline' : 'queued',
-        active: sub.active,
-        queue: queue?.stats(),
-      }),
-      idle: () => queue?.idle() ?? Promise.resolve(),
-    };
-    const sub: Sub = { name, matches, category, call, needsCtx, queue, once, active: true, handle };
-    if (category === undefined) this.#subs = [...this.#subs, sub];
-    else this.#categorySubs = [...this.#categorySubs, sub];
-    if (category !== undefined && queue !== undefined) this.#queuedCategorySubs++;
-    this.#routes.clear();
-    this.#lastRoute = undefined;
-    if (options.signal !== undefined) {
-      if (options.signal.aborted) unsubscribe();
-      else options.signal.addEventListener('abort', unsubscribe, { once: true });
-    }
-    return handle;
-  }
-
-  /** Without middleware the handler is called directly; with it, each call gets its own context. */
-  #wrap(name: string, handler: EventHandler<Envelope, DispatchContext>, middleware: readonly Middleware[]): Handler {
-    if (middleware.length === 0) return handler as Handler;
-    const chain = compose(middleware, (ctx: DispatchContext) => handler(ctx.message, ctx));
-    return (event, ctx) =>
-      chain(
-        ctx !== undefined && ctx.handler === name
-          ? ctx
-          : new DispatchContext(this.hub, 'handle', event, name, ctx?.from),
-      );
+    return this.#registry.add(selector, handler, options, once);
   }
 
   waitFor(pattern: string, predicate?: (event: never) => boolean, options: WaitForOptions = {}): Promise<never> {
-    const { timeout, signal } = options;
-    if (signal?.aborted) return Promise.reject(new AbortedError(`waitFor('${pattern}')`, signal.reason));
-    if (timeout !== undefined && !(timeout >= 0)) {
-      return Promise.reject(
-        new TidingsError(
-          'INVALID_OPTION',
-          `waitFor timeout must be a non-negative number of milliseconds, got ${String(timeout)}.`,
-        ),
-      );
+    try {
+      checkWaitFor(predicate, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return new Promise<never>((resolve, reject) => {
-      const cleanup = (): void => {
-        sub.unsubscribe();
-        timer?.cancel();
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(new AbortedError(`waitFor('${pattern}')`, signal?.reason));
-      };
-      const sub = this.#add(
-        pattern,
-        (event) => {
-          let matched: boolean;
-          try {
-            matched = predicate === undefined || predicate(event as never);
-          } catch (error) {
-            cleanup();
-            reject(error);
-            return;
-          }
-          if (!matched) return;
-          cleanup();
-          (event as LazyEnvelope).stamp(); // read by the awaiting caller later
-          resolve(event as never);
-        },
-        { name: `waitFor(${pattern})` },
-        false,
-      );
-      const timer =
-        timeout === undefined
-          ? undefined
-          : this.clock.setTimeout(() => {
-              cleanup();
-              reject(new TimeoutError(`waitFor('${pattern}') saw no matching event within ${timeout} ms.`, timeout));
-            }, timeout);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#waiters.waitFor(pattern, predicate, options);
   }
 
   stream(pattern: string, options: StreamOptions = {}): EventStream<never> {
-    const stream = createEventStream(
-      (handler, queue, signal) =>
-        this.#add(pattern, handler, { name: `stream(${pattern})`, queue, ...(signal ? { signal } : {}) }, false),
-      options,
-      () => this.#streams.delete(stream),
-    );
-    this.#streams.add(stream);
-    return stream as EventStream<never>;
+    checkStreamOptions(options);
+    return this.#waiters.stream(pattern, options);
   }
 
   async redeliver(subscription: string, message: RedeliveredMessage): Promise<void> {
     if (this.#closed) throw new BusClosedError(`redeliver to '${subscription}'`);
-    const sub = [...this.#subs, ...this.#categorySubs].find((s) => s.name === subscription && s.active);
+    const sub = this.#registry.find(subscription);
     if (sub === undefined) {
       throw new TidingsError(
         'SUBSCRIPTION_NOT_FOUND',
@@ -662,20 +445,51 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
   }
 
   stats(): SubscriptionStats[] {
-    return [...this.#subs, ...this.#categorySubs].map((s) => s.handle.stats());
+    return this.#registry.all().map((s) => s.handle.stats());
   }
 
-  async close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
+    try {
+      closeOptionsOf('close', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.beginClose();
+    return (this.#closing ??= closeWithin(
+      {
+        what: 'the event bus',
+        clock: this.clock,
+        defaultTimeoutMs: this.#closeTimeoutMs,
+        setting: 'closeTimeoutMs',
+        drain: () => this.drain(),
+        unfinished: () => this.unfinished(),
+        release: () => this.release(),
+      },
+      options,
+    ));
+  }
+
+  /** @internal Refuses new publishes and subscriptions, and ends streams (the first step of a close). */
+  beginClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const stream of [...this.#streams]) void stream.return?.();
-    const subs = [...this.#subs, ...this.#categorySubs];
+    this.#waiters.endStreams();
+  }
+
+  /**
+   * @internal Resolves once the bus is quiet (after {@link beginClose}): accepted publishes
+   * delivered, queued and asynchronous handlers finished; then removes the subscriptions.
+   */
+  async drain(): Promise<void> {
+    const subs = this.#registry.all();
     // Drain until quiet: accepted publishes, async inline handlers and emit middleware may still
     // enqueue after a queue went idle. Handlers cannot start new publishes (the bus is closed).
     for (;;) {
+      if (this.#released) return;
       await Promise.all(subs.map((s) => s.handle.idle()));
+      if (this.#released) return;
       if (this.#pendingAsync.size > 0 || this.#publishing.size > 0) {
-        await Promise.all([...this.#pendingAsync, ...this.#publishing]);
+        await Promise.all([...this.#pendingAsync.keys(), ...this.#publishing.keys()]);
         continue;
       }
       // Checked in the same step as the unsubscribes below, so nothing can slip in between.
@@ -684,30 +498,35 @@ export class EventBusImpl implements EventBus<EventMap, AnyRequestMap, AnyReques
     for (const sub of subs) sub.handle.unsubscribe();
   }
 
+  /** @internal What is still running, for a close that stopped waiting. */
+  unfinished(): UnfinishedWork[] {
+    const work: UnfinishedWork[] = [];
+    for (const sub of this.#registry.all()) {
+      if (sub.queue === undefined || sub.queue.isIdle) continue;
+      const { inFlight, length } = sub.queue.stats();
+      work.push({ kind: 'queued', name: sub.name, messageType: undefined, running: inFlight, waiting: length });
+    }
+    for (const { name, type } of this.#pendingAsync.values()) {
+      const kind = name === PUBLISH_MIDDLEWARE ? 'publish' : 'inline';
+      work.push({ kind, name: kind === 'publish' ? type : name, messageType: type, running: 1, waiting: 0 });
+    }
+    for (const type of this.#publishing.values()) {
+      work.push({ kind: 'publish', name: type, messageType: type, running: 1, waiting: 0 });
+    }
+    return mergeUnfinished(work);
+  }
+
+  /** @internal Ends what is left after a close: subscriptions (queues discard what waits) and waitFor calls. */
+  release(): void {
+    this.#released = true;
+    for (const sub of this.#registry.all()) sub.handle.unsubscribe();
+    this.#waiters.rejectPending();
+  }
+
+  /** `await using bus = …`: {@link close} with its defaults. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function schemaMap(definitions: readonly AnyDefinition[]): Map<string, StandardSchemaV1 | undefined> {
-  const map = new Map<string, StandardSchemaV1 | undefined>();
-  for (const def of definitions) {
-    if (def.kind !== 'event') {
-      throw new ValidationError(
-        `createEventBus({ events }) got the ${def.kind} '${def.type}': only defineEvent(...) definitions belong there.`,
-        [{ path: ['events'], message: 'not an event definition' }],
-      );
-    }
-    if (map.has(def.type)) {
-      throw new ValidationError(
-        `createEventBus({ events }) got '${def.type}' twice: each event type is defined once. Remove the duplicate defineEvent('${def.type}', …).`,
-        [{ path: ['events'], message: 'duplicate event type' }],
-        { code: 'DUPLICATE_DEFINITION' },
-      );
-    }
-    map.set(def.type, def.schema);
-  }
-  return map;
 }
 
 function messageType(event: Message): string {

@@ -1,6 +1,7 @@
 import { TidingsError } from '../errors.js';
 import type { LazyEnvelope } from '../messages/envelope.js';
 import type { EventMap, Message, MessageOf, RequestMap } from '../messages/message.js';
+import { refusePublishOptions } from './bus-options.js';
 import type { MiddlewareContext, MiddlewareKind } from './middleware.js';
 
 /** Options of a publish or emit. */
@@ -110,6 +111,10 @@ export class DispatchContext implements HandlerContext {
   publish(event: Message, options?: PublishOptions): Promise<void> {
     const events = this._hub.events;
     if (events === undefined) return Promise.reject(notConnected('publish', 'event'));
+    if (options !== undefined) {
+      const refused = refusePublishOptions(options);
+      if (refused !== undefined) return refused;
+    }
     return events.publishFrom(event, options, this.message, this.from);
   }
 

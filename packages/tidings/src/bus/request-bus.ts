@@ -7,7 +7,17 @@ import { assertMessageType } from '../messages/names.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { validateAsync, type StandardSchemaV1 } from '../messages/standard-schema.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { BusClosedError, CausationDepthError } from './bus-errors.js';
+import { integerOption, optionsObject, positiveOption } from '../reliability/options.js';
+import {
+  checkHandleOptions,
+  checkRequestBusOptions,
+  checkRequestOptions,
+  COMMAND_BUS_KEYS,
+  QUERY_BUS_KEYS,
+} from './bus-options.js';
+import { countDescendant, DEFAULT_MAX_DESCENDANTS } from './fan-out-budget.js';
+import { BusClosedError, CausationDepthError, type UnfinishedWork } from './bus-errors.js';
+import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, mergeUnfinished, type CloseOptions } from './drain.js';
 import {
   DispatchContext,
   type AnyRequestMap,
@@ -33,6 +43,17 @@ export interface RequestBusOptions {
   /** Wraps every send (or query), outermost first. */
   readonly middleware?: readonly Middleware[];
   readonly maxCausationDepth?: number;
+  /**
+   * Most messages one root message may cause through handler contexts, every generation
+   * counted, before `FanOutLimitError`. Integer >= 1 or `Infinity`; default 10 000.
+   */
+  readonly maxDescendants?: number;
+  /**
+   * How long `close()` waits for running handlers before it gives up on them with
+   * `CloseIncompleteError`, ms on the bus's clock; `Infinity` waits as long as they take.
+   * Default 10 000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 export interface HandleOptions {
@@ -69,7 +90,12 @@ export interface RequestBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerC
   ): Promise<M[T]['result']>;
   /** True when a handler is registered for the type. */
   has(type: string): boolean;
-  close(): void;
+  /**
+   * Refuses new sends at once (`BusClosedError`), then waits for the handlers already running.
+   * The wait is bounded: after `timeoutMs` (default `closeTimeoutMs`, 10 s) or when `signal`
+   * aborts, it rejects with `CloseIncompleteError` naming the handlers still running.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export type CommandBus<M extends RequestMap = AnyRequestMap, Ctx = HandlerContext> = RequestBus<M, Ctx>;
@@ -89,12 +115,17 @@ export class RequestBusImpl implements RequestBus {
   readonly #schemas: Map<string, StandardSchemaV1 | undefined> | undefined;
   readonly #middleware: readonly Middleware[];
   readonly #maxDepth: number;
+  readonly #maxDescendants: number;
   readonly #handlers = new Map<string, Entry>();
-  /** Handlers running now, so the app can let them finish before it closes the event bus. */
-  readonly #running = new Set<Promise<unknown>>();
+  /** Handlers running now (with their message type), so close() can let them finish. */
+  readonly #running = new Map<Promise<unknown>, string>();
+  readonly #closeTimeoutMs: number;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
-  constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}) {
+  constructor(kind: Kind, options: RequestBusOptions = {}, hub: Hub = {}, component?: string) {
+    const name = component ?? (kind === 'command' ? 'createCommandBus' : 'createQueryBus');
+    checkRequestBusOptions(name, options);
     this.#kind = kind;
     this.clock = options.clock ?? systemClock;
     this.nextId = options.nextId ?? uuidv7;
@@ -102,7 +133,20 @@ export class RequestBusImpl implements RequestBus {
     if (kind === 'command') hub.commands = this;
     else hub.queries = this;
     this.#middleware = options.middleware ?? [];
-    this.#maxDepth = options.maxCausationDepth ?? 32;
+    this.#maxDepth = integerOption(name, 'maxCausationDepth', options.maxCausationDepth ?? 32, 1);
+    this.#maxDescendants = integerOption(
+      name,
+      'maxDescendants',
+      options.maxDescendants ?? DEFAULT_MAX_DESCENDANTS,
+      1,
+      true,
+    );
+    this.#closeTimeoutMs = positiveOption(
+      name,
+      'closeTimeoutMs',
+      options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      true,
+    );
     if (options.definitions !== undefined) {
       this.#schemas = new Map();
       for (const def of options.definitions) {
@@ -129,6 +173,7 @@ export class RequestBusImpl implements RequestBus {
     handler: RequestHandler<never, unknown, never, never>,
     options: HandleOptions = {},
   ): Registration {
+    checkHandleOptions(options);
     assertMessageType(type, `${this.#kind} type`);
     if (typeof handler !== 'function') {
       throw new ValidationError(`handle('${type}') expects a handler function, got ${typeof handler}.`, [
@@ -170,7 +215,10 @@ export class RequestBusImpl implements RequestBus {
       () => this.#running.delete(settled),
       () => this.#running.delete(settled),
     );
-    this.#running.add(settled);
+    this.#running.set(
+      settled,
+      typeof message === 'object' && message !== null ? String(message.type) : String(message),
+    );
     return run;
   }
 
@@ -185,6 +233,7 @@ export class RequestBusImpl implements RequestBus {
         [{ path: [], message: 'not an object' }],
       );
     }
+    if (options !== undefined) checkRequestOptions(this.#kind === 'command' ? 'send' : 'query', options);
     assertMessageType(message.type, `${this.#kind} type`);
     if (this.#schemas !== undefined) {
       if (!this.#schemas.has(message.type)) throw this.#unknown(message.type);
@@ -211,7 +260,10 @@ export class RequestBusImpl implements RequestBus {
       id === undefined
         ? new LazyEnvelope(this, message, undefined, parent)
         : new LazyEnvelope(this, message, undefined, parent, { id });
-    if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+    if (parent !== undefined) {
+      if (envelope.depth > this.#maxDepth) throw new CausationDepthError(this.#maxDepth, envelope.chain());
+      countDescendant(envelope, this.#maxDescendants);
+    }
     envelope.stamp(); // a handler is usually async and may read the time after awaiting: fix it at send
     const ctx = new DispatchContext(
       this.#hub,
@@ -224,13 +276,48 @@ export class RequestBusImpl implements RequestBus {
     return entry.run(ctx);
   }
 
-  close(): void {
+  close(options?: CloseOptions): Promise<void> {
+    try {
+      closeOptionsOf('close', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.stopAccepting();
+    return (this.#closing ??= closeWithin(
+      {
+        what: `the ${this.#kind} bus`,
+        clock: this.clock,
+        defaultTimeoutMs: this.#closeTimeoutMs,
+        setting: 'closeTimeoutMs',
+        drain: () => this.drain(),
+        unfinished: () => this.unfinished(),
+        release: () => undefined,
+      },
+      options,
+    ));
+  }
+
+  /** @internal Refuses new sends (the first step of a close). */
+  stopAccepting(): void {
     this.#closed = true;
   }
 
-  /** Resolves when no handler is running (after `close()`, none can start). */
-  async drained(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all([...this.#running]);
+  /** @internal Resolves when no handler is running (after {@link stopAccepting}, none can start). */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running.keys()]);
+  }
+
+  /** @internal The handlers still running, by name and type. */
+  unfinished(): UnfinishedWork[] {
+    return mergeUnfinished(
+      [...this.#running.values()].map((type) => ({
+        kind: this.#kind,
+        name: this.#handlers.get(type)?.name ?? type,
+        messageType: type,
+        running: 1,
+        waiting: 0,
+      })),
+    );
   }
 
   #unknown(type: string): ValidationError {
@@ -260,7 +347,7 @@ export function createCommandBus<M extends RequestMap = AnyRequestMap>(
 export function createCommandBus(
   options: Omit<RequestBusOptions, 'definitions'> & { readonly commands?: readonly AnyDefinition[] } = {},
 ): CommandBus {
-  const { commands, ...rest } = options;
+  const { commands, ...rest } = optionsObject('createCommandBus', options, COMMAND_BUS_KEYS);
   return new RequestBusImpl('command', commands === undefined ? rest : { ...rest, definitions: commands });
 }
 
@@ -281,6 +368,6 @@ export function createQueryBus<M extends RequestMap = AnyRequestMap>(
 export function createQueryBus(
   options: Omit<RequestBusOptions, 'definitions'> & { readonly queries?: readonly AnyDefinition[] } = {},
 ): QueryBus {
-  const { queries, ...rest } = options;
+  const { queries, ...rest } = optionsObject('createQueryBus', options, QUERY_BUS_KEYS);
   return new RequestBusImpl('query', queries === undefined ? rest : { ...rest, definitions: queries });
 }

@@ -1,7 +1,7 @@
 import { AbortedError } from '../errors.js';
 import type { Middleware } from '../bus/middleware.js';
 import { BulkheadFullError } from './errors.js';
-import { integerOption } from './options.js';
+import { integerOption, optionsObject, signalOption, stringOption, type OptionKeys } from './options.js';
 import { invoke } from './signals.js';
 
 /** Options of {@link createBulkhead}. */
@@ -45,6 +45,9 @@ export interface Bulkhead {
   stats(): BulkheadStats;
 }
 
+const BULKHEAD_KEYS = { name: true, maxConcurrent: true, maxQueued: true } satisfies OptionKeys<BulkheadOptions>;
+const EXECUTE_KEYS = { signal: true } satisfies OptionKeys<{ signal?: AbortSignal | undefined }>;
+
 interface Waiter {
   readonly start: () => void;
   readonly cancel: () => void;
@@ -59,8 +62,10 @@ interface Waiter {
  * const emails = createBulkhead({ name: 'smtp', maxConcurrent: 4, maxQueued: 100 });
  * await emails.execute(() => smtp.send(message), { signal });
  */
-export function createBulkhead(options: BulkheadOptions): Bulkhead {
+export function createBulkhead(input: BulkheadOptions): Bulkhead {
   const component = 'createBulkhead';
+  const options = optionsObject(component, input, BULKHEAD_KEYS);
+  stringOption(component, 'name', options.name);
   const name = options.name ?? 'bulkhead';
   const maxConcurrent = integerOption(component, 'maxConcurrent', options.maxConcurrent, 1);
   const maxQueued = integerOption(component, 'maxQueued', options.maxQueued ?? 0, 0);
@@ -92,6 +97,12 @@ export function createBulkhead(options: BulkheadOptions): Bulkhead {
       fn: () => T | PromiseLike<T>,
       executeOptions: { readonly signal?: AbortSignal | undefined } = {},
     ): Promise<T> {
+      try {
+        optionsObject('Bulkhead.execute', executeOptions, EXECUTE_KEYS);
+        signalOption('Bulkhead.execute', 'signal', executeOptions.signal);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const signal = executeOptions.signal;
       if (signal?.aborted) return Promise.reject(new AbortedError(`bulkhead '${name}'`, signal.reason));
       if (active < maxConcurrent) return run(fn);

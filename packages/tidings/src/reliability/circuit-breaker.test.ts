@@ -176,6 +176,68 @@ describe('half-open probes under concurrency', () => {
   });
 });
 
+describe('a half-open probe that never settles', () => {
+  const hang = (): Promise<never> => new Promise<never>(() => {});
+
+  // Negative control: before probeTimeoutMs existed, the breaker stayed half-open with its one
+  // probe slot taken, refusing every call for ever (the `toBe('open')` below failed).
+  it('re-opens the circuit after probeTimeoutMs (default: resetTimeoutMs), then probes again', async () => {
+    const clock = createFakeClock();
+    const changes: CircuitStateChange[] = [];
+    const breaker = createCircuitBreaker({
+      failureThreshold: 1,
+      resetTimeoutMs: 1_000,
+      clock,
+      onStateChange: (c) => changes.push(c),
+    });
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await clock.advance(1_000);
+    const stuck = settle(breaker.execute(hang)); // the probe
+    await expect(breaker.execute(ok)).rejects.toBeInstanceOf(CircuitOpenError);
+    await clock.advance(999);
+    expect(breaker.state).toBe('half-open');
+    await clock.advance(1);
+    expect(breaker.state).toBe('open');
+    await expect(breaker.execute(ok)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 1_000 });
+    await clock.advance(1_000);
+    await expect(breaker.execute(ok)).resolves.toBe('ok'); // a fresh probe
+    expect(breaker.state).toBe('closed');
+    expect(changes.map((c) => [c.from, c.to, c.at, c.reason])).toEqual([
+      ['closed', 'open', 0, '1 consecutive failures'],
+      ['open', 'half-open', 1_000, 'reset timeout elapsed'],
+      ['half-open', 'open', 2_000, 'a half-open probe did not settle within 1000 ms (probeTimeoutMs)'],
+      ['open', 'half-open', 3_000, 'reset timeout elapsed'],
+      ['half-open', 'closed', 3_000, '1 probe(s) succeeded'],
+    ]);
+    expect(breaker.stats()).toMatchObject({ probesTimedOut: 1, probesInFlight: 0 });
+    expect(stuck.result).toEqual({ status: 'pending' }); // the hung call itself is not cancelled
+  });
+
+  it('honours a custom probeTimeoutMs, re-opens as of the deadline even when noticed late, and ignores the late outcome', async () => {
+    const clock = createFakeClock();
+    const breaker = createCircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 1_000, probeTimeoutMs: 200, clock });
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await clock.advance(1_000);
+    const probe = deferred<string>();
+    const late = settle(breaker.execute(() => probe.promise));
+    await clock.advance(199);
+    expect(breaker.state).toBe('half-open');
+    // Nobody asks until well after deadline + reset timeout (1200 + 1000): a fresh probe is admitted at once.
+    await clock.advance(5_000);
+    const second = deferred<string>();
+    const secondProbe = settle(breaker.execute(() => second.promise));
+    expect(breaker.stats()).toMatchObject({ state: 'half-open', probesInFlight: 1, probesTimedOut: 1 });
+    probe.resolve('late'); // the first probe's outcome belongs to an older generation: ignored
+    await flush();
+    expect(late.result).toEqual({ status: 'fulfilled', value: 'late' });
+    expect(breaker.state).toBe('half-open');
+    second.resolve('ok');
+    await flush();
+    expect(secondProbe.result).toEqual({ status: 'fulfilled', value: 'ok' });
+    expect(breaker.state).toBe('closed');
+  });
+});
+
 describe('createCircuitBreaker, rate mode', () => {
   it('judges the failure rate only once minimumCalls are in the window', async () => {
     const clock = createFakeClock();
@@ -260,6 +322,8 @@ describe('listeners, reset, middleware, validation', () => {
     expectInvalidOption(() => createCircuitBreaker({ resetTimeoutMs: 0 }), 'resetTimeoutMs', '0');
     expectInvalidOption(() => createCircuitBreaker({ resetTimeoutMs: Number.NaN }), 'resetTimeoutMs', 'NaN');
     expectInvalidOption(() => createCircuitBreaker({ halfOpenProbes: 0 }), 'halfOpenProbes', '0');
+    expectInvalidOption(() => createCircuitBreaker({ probeTimeoutMs: 0 }), 'probeTimeoutMs', '0');
+    expectInvalidOption(() => createCircuitBreaker({ probeTimeoutMs: Number.NaN }), 'probeTimeoutMs', 'NaN');
     expectInvalidOption(() => createCircuitBreaker({ failureRate: 0 }), 'failureRate', '0');
     expectInvalidOption(() => createCircuitBreaker({ failureRate: 1.5 }), 'failureRate', '1.5');
     expectInvalidOption(() => createCircuitBreaker({ failureRate: Number.NaN }), 'failureRate', 'NaN');

@@ -2,7 +2,17 @@ import { AbortedError } from '../errors.js';
 import type { Middleware } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { BulkheadFullError, CircuitOpenError, RateLimitedError } from './errors.js';
-import { functionOption, integerOption, invalidOption, positiveOption, ratioOption } from './options.js';
+import {
+  clockOption,
+  functionOption,
+  integerOption,
+  invalidOption,
+  optionsObject,
+  positiveOption,
+  ratioOption,
+  stringOption,
+  type OptionKeys,
+} from './options.js';
 import { RollingWindow } from './rolling-window.js';
 import { invoke } from './signals.js';
 
@@ -37,6 +47,13 @@ export interface CircuitBreakerOptions {
   /** Probe calls admitted per half-open period; all must succeed to close. Integer >= 1; default 1. */
   readonly halfOpenProbes?: number;
   /**
+   * How long a half-open probe may run before it counts as failed, ms: the circuit re-opens (and
+   * probes again after `resetTimeoutMs`) instead of refusing every call while a probe hangs. The
+   * probe's own call is not cancelled — bound it with `withTimeout` to free its caller.
+   * > 0; default `resetTimeoutMs`.
+   */
+  readonly probeTimeoutMs?: number;
+  /**
    * Whether an error counts against the dependency. Default: every error. An error this
    * rejects counts as a success (the dependency answered). Never counted either way, whatever
    * this says: `AbortedError` (the caller gave up) and the local refusals `BulkheadFullError`,
@@ -66,6 +83,8 @@ export interface CircuitBreakerStats {
   readonly windowFailures: number;
   /** Probes running now (half-open only). */
   readonly probesInFlight: number;
+  /** Probes that did not settle within `probeTimeoutMs` (each re-opened the circuit). */
+  readonly probesTimedOut: number;
 }
 
 /** A registered listener; `unsubscribe()` or `using` removes it. */
@@ -85,6 +104,20 @@ export interface CircuitBreaker {
   /** Forces the circuit closed and clears its failure counts (an operator's override). */
   reset(): void;
 }
+
+const BREAKER_KEYS = {
+  name: true,
+  failureThreshold: true,
+  failureRate: true,
+  windowMs: true,
+  minimumCalls: true,
+  resetTimeoutMs: true,
+  halfOpenProbes: true,
+  probeTimeoutMs: true,
+  isFailure: true,
+  onStateChange: true,
+  clock: true,
+} satisfies OptionKeys<CircuitBreakerOptions>;
 
 /** Errors that say nothing about the dependency: the caller gave up, or the call was refused locally. */
 function neverCounted(error: unknown): boolean {
@@ -109,8 +142,11 @@ function neverCounted(error: unknown): boolean {
  * payments.onStateChange((c) => log.warn(`${c.breaker}: ${c.from} -> ${c.to} (${c.reason})`));
  * const receipt = await payments.execute(() => gateway.charge(order));
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+export function createCircuitBreaker(input?: CircuitBreakerOptions): CircuitBreaker {
   const component = 'createCircuitBreaker';
+  const options = optionsObject(component, input, BREAKER_KEYS);
+  stringOption(component, 'name', options.name);
+  clockOption(component, 'clock', options.clock);
   const name = options.name ?? 'circuit-breaker';
   const rateMode = options.failureRate !== undefined;
   if (rateMode && options.failureThreshold !== undefined) {
@@ -127,6 +163,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   const minimumCalls = integerOption(component, 'minimumCalls', options.minimumCalls ?? 10, 1);
   const resetTimeoutMs = positiveOption(component, 'resetTimeoutMs', options.resetTimeoutMs ?? 30_000);
   const halfOpenProbes = integerOption(component, 'halfOpenProbes', options.halfOpenProbes ?? 1, 1);
+  const probeTimeoutMs = positiveOption(component, 'probeTimeoutMs', options.probeTimeoutMs ?? resetTimeoutMs);
   functionOption(component, 'isFailure', options.isFailure);
   functionOption(component, 'onStateChange', options.onStateChange);
   const isFailure = options.isFailure ?? (() => true);
@@ -143,13 +180,18 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   let probesAdmitted = 0;
   let probesSucceeded = 0;
   let probesInFlight = 0;
+  // Admission times of the probes of this half-open period still running, by probe number.
+  const probeStarts = new Map<number, number>();
+  let probeCount = 0;
+  let probesTimedOut = 0;
   let calls = 0;
   let successes = 0;
   let failures = 0;
   let rejected = 0;
   let opened = 0;
 
-  const transition = (to: CircuitState, reason: string): void => {
+  // `at` is when the transition took effect: now, except for a probe timeout noticed later.
+  const transition = (to: CircuitState, reason: string, at = clock.now()): void => {
     const from = state;
     if (from === to) return;
     state = to;
@@ -157,15 +199,16 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     probesAdmitted = 0;
     probesSucceeded = 0;
     probesInFlight = 0;
+    probeStarts.clear();
     if (to === 'open') {
-      openedAt = clock.now();
+      openedAt = at;
       opened += 1;
     }
     if (to === 'closed') {
       consecutiveFailures = 0;
       window.clear();
     }
-    const change: CircuitStateChange = { breaker: name, from, to, at: clock.now(), reason };
+    const change: CircuitStateChange = { breaker: name, from, to, at, reason };
     for (const listener of [...listeners]) {
       try {
         listener(change);
@@ -175,15 +218,28 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     }
   };
 
+  // Lazy, like open -> half-open: no timer keeps the process alive (decision 0402). A probe that
+  // outlived probeTimeoutMs re-opens the circuit as of its deadline, so a breaker nobody asked for
+  // a while may go straight on to half-open and admit a fresh probe.
   const refresh = (): CircuitState => {
+    if (state === 'half-open' && probeStarts.size > 0) {
+      let deadline = Number.POSITIVE_INFINITY;
+      for (const started of probeStarts.values()) deadline = Math.min(deadline, started + probeTimeoutMs);
+      if (clock.now() >= deadline) {
+        probesTimedOut += 1;
+        transition('open', `a half-open probe did not settle within ${probeTimeoutMs} ms (probeTimeoutMs)`, deadline);
+      }
+    }
     if (state === 'open' && clock.now() - openedAt >= resetTimeoutMs) transition('half-open', 'reset timeout elapsed');
     return state;
   };
 
-  const onSuccess = (admittedIn: number, probe: boolean): void => {
+  // `probe` is the probe's number, or 0 for a call admitted while closed.
+  const onSuccess = (admittedIn: number, probe: number): void => {
     successes += 1;
     if (admittedIn !== generation) return;
-    if (probe) {
+    if (probe !== 0) {
+      probeStarts.delete(probe);
       probesInFlight -= 1;
       probesSucceeded += 1;
       if (probesSucceeded >= halfOpenProbes) transition('closed', `${halfOpenProbes} probe(s) succeeded`);
@@ -193,10 +249,11 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     if (rateMode) window.record(clock.now(), false);
   };
 
-  const onFailure = (admittedIn: number, probe: boolean): void => {
+  const onFailure = (admittedIn: number, probe: number): void => {
     failures += 1;
     if (admittedIn !== generation) return;
-    if (probe) {
+    if (probe !== 0) {
+      probeStarts.delete(probe);
       probesInFlight -= 1;
       transition('open', 'a half-open probe failed');
       return;
@@ -216,8 +273,9 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
 
   // The caller gave up or the call was refused locally: says nothing about the dependency, but
   // frees the probe slot for another probe.
-  const onIgnored = (admittedIn: number, probe: boolean): void => {
-    if (admittedIn !== generation || !probe) return;
+  const onIgnored = (admittedIn: number, probe: number): void => {
+    if (admittedIn !== generation || probe === 0) return;
+    probeStarts.delete(probe);
     probesInFlight -= 1;
     probesAdmitted -= 1;
   };
@@ -234,8 +292,10 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
         const retryAfterMs = current === 'open' ? Math.max(0, openedAt + resetTimeoutMs - clock.now()) : 0;
         return Promise.reject(new CircuitOpenError(name, current, retryAfterMs));
       }
-      const probe = current === 'half-open';
-      if (probe) {
+      let probe = 0;
+      if (current === 'half-open') {
+        probe = ++probeCount;
+        probeStarts.set(probe, clock.now());
         probesAdmitted += 1;
         probesInFlight += 1;
       }
@@ -267,6 +327,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
         windowCalls: totals.calls,
         windowFailures: totals.failures,
         probesInFlight,
+        probesTimedOut,
       };
     },
     onStateChange(listener) {

@@ -3,7 +3,7 @@ import type { MiddlewareKind } from '../bus/middleware.js';
 import { uuidv7Generator } from '../messages/ids.js';
 import type { WireEnvelope } from '../messages/wire.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { integerOption } from './options.js';
+import { clockOption, integerOption, optionsObject, stringOption, type OptionKeys } from './options.js';
 import { serializeError, type SerializedError } from './serialize-error.js';
 import { rejectWith } from './signals.js';
 
@@ -82,6 +82,9 @@ interface Slot {
   retrying: boolean;
 }
 
+const STORE_KEYS = { clock: true, maxEntries: true } satisfies OptionKeys<MemoryDeadLetterStoreOptions>;
+const FILTER_KEYS = { handler: true, type: true, limit: true } satisfies OptionKeys<DeadLetterFilter>;
+
 const slotKey = (handler: string | undefined, messageId: string): string => `${handler ?? ''}\u0000${messageId}`;
 
 /**
@@ -93,7 +96,9 @@ const slotKey = (handler: string | undefined, messageId: string): string => `${h
  *   await deadLetters.retry(letter.id, (l) => redeliverToHandler(l));
  * }
  */
-export function createDeadLetterStore(options: MemoryDeadLetterStoreOptions = {}): MemoryDeadLetterStore {
+export function createDeadLetterStore(input?: MemoryDeadLetterStoreOptions): MemoryDeadLetterStore {
+  const options = optionsObject('createDeadLetterStore', input, STORE_KEYS);
+  clockOption('createDeadLetterStore', 'clock', options.clock);
   const clock = options.clock ?? systemClock;
   const maxEntries = integerOption('createDeadLetterStore', 'maxEntries', options.maxEntries ?? 10_000, 1);
   const nextId = uuidv7Generator({ now: () => clock.now() });
@@ -138,9 +143,13 @@ export function createDeadLetterStore(options: MemoryDeadLetterStoreOptions = {}
       byMessage.set(key, letter.id);
       return Promise.resolve(letter);
     },
-    list(filter = {}) {
+    list(input) {
       let limit: number;
+      let filter: DeadLetterFilter;
       try {
+        filter = optionsObject('DeadLetterStore.list', input, FILTER_KEYS, 'filter');
+        stringOption('DeadLetterStore.list', 'handler', filter.handler, 1_000);
+        stringOption('DeadLetterStore.list', 'type', filter.type);
         limit = integerOption('DeadLetterStore.list', 'limit', filter.limit ?? Number.POSITIVE_INFINITY, 1, true);
       } catch (error) {
         return rejectWith(error);

@@ -5,7 +5,14 @@ import type { WireEnvelope } from '../messages/wire.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { DeadLetterStore, NewDeadLetter } from './dead-letter-store.js';
 import { failuresOf } from './failure-log.js';
-import { functionOption, invalidOption } from './options.js';
+import {
+  booleanOption,
+  clockOption,
+  functionOption,
+  invalidOption,
+  optionsObject,
+  type OptionKeys,
+} from './options.js';
 import { serializeError } from './serialize-error.js';
 
 /** Options of {@link deadLetterMiddleware}. */
@@ -24,6 +31,13 @@ export interface DeadLetterOptions {
   readonly rethrow?: boolean;
   readonly clock?: Clock;
 }
+
+const DEAD_LETTER_KEYS = {
+  store: true,
+  capture: true,
+  rethrow: true,
+  clock: true,
+} satisfies OptionKeys<DeadLetterOptions>;
 
 /** The envelope's fields as plain values, so a store can keep them and a redelivery rebuild them. */
 function snapshot(message: Envelope): WireEnvelope {
@@ -52,16 +66,16 @@ function snapshot(message: Envelope): WireEnvelope {
  *   middleware: [deadLetterMiddleware({ store: deadLetters }), retryMiddleware({ maxAttempts: 3 })],
  * });
  */
-export function deadLetterMiddleware(options: DeadLetterOptions): Middleware {
+export function deadLetterMiddleware(input: DeadLetterOptions): Middleware {
   const component = 'deadLetterMiddleware';
+  const options = optionsObject(component, input, DEAD_LETTER_KEYS);
+  clockOption(component, 'clock', options.clock);
   const store = options.store as DeadLetterStore | undefined;
   if (store === undefined || typeof store.add !== 'function') {
     throw invalidOption(component, 'store', store, 'a DeadLetterStore (e.g. createDeadLetterStore())');
   }
   functionOption(component, 'capture', options.capture);
-  if (options.rethrow !== undefined && typeof options.rethrow !== 'boolean') {
-    throw invalidOption(component, 'rethrow', options.rethrow, 'a boolean');
-  }
+  booleanOption(component, 'rethrow', options.rethrow);
   const capture = options.capture ?? ((error: unknown) => !(error instanceof AbortedError));
   const rethrow = options.rethrow ?? true;
   const clock = options.clock ?? systemClock;

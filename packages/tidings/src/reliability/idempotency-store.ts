@@ -1,6 +1,7 @@
 import { TidingsError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { integerOption } from './options.js';
+import { clockOption, integerOption, oneOfOption, optionsObject, type OptionKeys } from './options.js';
+import { copyResult, snapshotResult } from './result-copy.js';
 
 /** A key's state in an {@link IdempotencyStore}. */
 export type IdempotencyRecord =
@@ -15,7 +16,11 @@ export type IdempotencyRecord =
   | {
       readonly status: 'completed';
       readonly key: string;
-      /** What the first run returned. Durable stores keep it as JSON. */
+      /**
+       * What the first run returned. Every read gets its own copy: durable stores keep it as JSON;
+       * the memory store keeps a structured clone and clones it again per read (a result that
+       * cannot be cloned is deep-frozen and shared instead).
+       */
       readonly result: unknown;
       readonly completedAt: number;
       /** When the key is forgotten and a repeat runs again. Epoch ms. */
@@ -76,6 +81,8 @@ function expiryOf(entry: Entry): number {
   return entry.status === 'in-progress' ? entry.leaseExpiresAt : entry.expiresAt;
 }
 
+const STORE_KEYS = { clock: true, maxEntries: true, onFull: true } satisfies OptionKeys<MemoryIdempotencyStoreOptions>;
+
 /**
  * Creates an in-memory idempotency store: a map with TTLs read from the clock. Good for one
  * process and for tests; a key does not survive a restart, so use a durable store when the
@@ -85,16 +92,13 @@ function expiryOf(entry: Entry): number {
  * const store = createIdempotencyStore();
  * const receipt = await idempotent(() => charge(order), { store, key: `charge:${order.id}` });
  */
-export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): MemoryIdempotencyStore {
+export function createIdempotencyStore(input?: MemoryIdempotencyStoreOptions): MemoryIdempotencyStore {
+  const options = optionsObject('createIdempotencyStore', input, STORE_KEYS);
+  clockOption('createIdempotencyStore', 'clock', options.clock);
   const clock = options.clock ?? systemClock;
   const maxEntries = integerOption('createIdempotencyStore', 'maxEntries', options.maxEntries ?? 100_000, 1);
+  oneOfOption('createIdempotencyStore', 'onFull', options.onFull, ['evict-oldest', 'refuse']);
   const onFull = options.onFull ?? 'evict-oldest';
-  if (onFull !== 'evict-oldest' && onFull !== 'refuse') {
-    throw new TidingsError(
-      'INVALID_OPTION',
-      `createIdempotencyStore: onFull must be 'evict-oldest' or 'refuse', got ${JSON.stringify(onFull)}.`,
-    );
-  }
   // When full, an exhaustive prune runs at most once per clock tick that could have expired something:
   // `nextExpiry` is the earliest expiry seen by the last one, so a full store of live keys costs O(1).
   let nextExpiry = Number.NEGATIVE_INFINITY;
@@ -112,6 +116,9 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     }
     return entry;
   };
+  /** A record as handed to a caller: a completed one carries its own copy of the result. */
+  const handOut = (entry: Entry): Entry =>
+    entry.status === 'completed' ? { ...entry, result: copyResult(entry.result) } : entry;
   const sweep = (now: number): void => {
     for (const [key, entry] of entries) {
       if (expiryOf(entry) > now) return;
@@ -170,13 +177,14 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
     },
     prune,
     get(key) {
-      return Promise.resolve(live(key, clock.now()));
+      const entry = live(key, clock.now());
+      return Promise.resolve(entry === undefined ? undefined : handOut(entry));
     },
     begin(key, { leaseMs }) {
       const now = clock.now();
       sweep(now);
       const existing = live(key, now);
-      if (existing !== undefined) return Promise.resolve({ claimed: false, record: existing });
+      if (existing !== undefined) return Promise.resolve({ claimed: false, record: handOut(existing) });
       const full = makeRoom(now, key);
       if (full !== undefined) return Promise.reject(full);
       tokens += 1;
@@ -188,7 +196,8 @@ export function createIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       const now = clock.now();
       const entry = entries.get(key);
       if (entry?.status !== 'in-progress' || entry.owner !== owner) return Promise.resolve(false);
-      write(key, { status: 'completed', key, result, completedAt: now, expiresAt: now + ttlMs });
+      const stored = snapshotResult(result);
+      write(key, { status: 'completed', key, result: stored, completedAt: now, expiresAt: now + ttlMs });
       return Promise.resolve(true);
     },
     fail(key, owner) {

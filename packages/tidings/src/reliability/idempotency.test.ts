@@ -178,6 +178,62 @@ describe('idempotent', () => {
     await expect(idempotent(() => 3, { store, key: 'y', clock })).resolves.toBe(3);
   });
 
+  // Negative control for the three cases below: before results were copied, the memory store and
+  // the in-flight join handed every duplicate caller the first caller's object, so the mutation
+  // below showed up in what later callers received.
+  it('hands every duplicate caller its own copy of the result: one caller mutating it changes nothing for the others', async () => {
+    const store = createIdempotencyStore();
+    const charge = vi.fn(() => ({ receipt: 'r-1', lines: [{ sku: 'a', qty: 1 }], at: new Date(0) }));
+    const first = await idempotent(charge, { store, key: 'charge:o-1' });
+    first.lines.push({ sku: 'b', qty: 2 });
+    first.receipt = 'changed';
+    const second = await idempotent(charge, { store, key: 'charge:o-1' });
+    expect(second).toEqual({ receipt: 'r-1', lines: [{ sku: 'a', qty: 1 }], at: new Date(0) });
+    expect(second.at).toBeInstanceOf(Date); // a structured clone keeps Dates, Maps, Sets
+    second.lines[0]!.qty = 99;
+    const third = await idempotent(charge, { store, key: 'charge:o-1' });
+    expect(third.lines).toEqual([{ sku: 'a', qty: 1 }]);
+    expect(third).not.toBe(second);
+    const record = await store.get('charge:o-1');
+    expect(record).toMatchObject({ status: 'completed', result: { receipt: 'r-1' } });
+    expect(charge).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives concurrent duplicates in one process their own copies, taken before the first caller can mutate', async () => {
+    const store = createIdempotencyStore();
+    const gate = deferred();
+    const handler = async (): Promise<{ items: number[] }> => {
+      await gate.promise;
+      return { items: [1] };
+    };
+    const firstCall = idempotent(handler, { store, key: 'k' }).then((r) => {
+      r.items.push(2); // the first caller mutates as soon as it gets its result
+      return r;
+    });
+    const joiners = Array.from({ length: 3 }, () => idempotent(handler, { store, key: 'k' }));
+    await flush();
+    gate.resolve();
+    const first = await firstCall;
+    const others = await Promise.all(joiners);
+    expect(first.items).toEqual([1, 2]);
+    for (const other of others) expect(other).toEqual({ items: [1] });
+    expect(new Set(others).size).toBe(3);
+  });
+
+  it('freezes a result that cannot be cloned (it holds a function) and shares that frozen object', async () => {
+    const store = createIdempotencyStore();
+    type Receipt = { id: string; tags: string[]; print: () => string };
+    const first = await idempotent((): Receipt => ({ id: 'r-1', tags: ['x'], print: () => 'r-1' }), {
+      store,
+      key: 'k',
+    });
+    const again = await idempotent((): Receipt => ({ id: 'other', tags: [], print: () => '' }), { store, key: 'k' });
+    expect(again).toBe(first);
+    expect(again.print()).toBe('r-1');
+    expect(Object.isFrozen(again) && Object.isFrozen(again.tags)).toBe(true);
+    expect(() => again.tags.push('y')).toThrow(TypeError);
+  });
+
   it('rejects empty keys and bad settings before running anything', async () => {
     const store = createIdempotencyStore();
     const fn = vi.fn(() => 'never');

@@ -2,7 +2,17 @@ import { TidingsError } from '../errors.js';
 import type { Middleware, MiddlewareContext } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { IdempotencyStore } from './idempotency-store.js';
-import { functionOption, invalidOption, positiveOption } from './options.js';
+import {
+  clockOption,
+  functionOption,
+  invalidOption,
+  objectWithOption,
+  optionsObject,
+  positiveOption,
+  signalOption,
+  type OptionKeys,
+} from './options.js';
+import { copyResult, snapshotResult } from './result-copy.js';
 import { invoke, raceAbort, rejectWith } from './signals.js';
 
 /** Options shared by {@link idempotent} and {@link idempotencyMiddleware}. */
@@ -28,11 +38,29 @@ interface Settings {
   readonly clock: Clock;
 }
 
+const SETTINGS_KEYS = {
+  store: true,
+  ttlMs: true,
+  leaseMs: true,
+  pollIntervalMs: true,
+  clock: true,
+} satisfies OptionKeys<IdempotencyOptions>;
+const IDEMPOTENT_KEYS = { ...SETTINGS_KEYS, key: true, signal: true } as const;
+const MIDDLEWARE_KEYS = { ...SETTINGS_KEYS, key: true } as const;
+
 function settingsOf(component: string, options: IdempotencyOptions): Settings {
   const store = options.store as IdempotencyStore | undefined;
-  if (store === undefined || typeof store.begin !== 'function') {
+  if (store === undefined) {
     throw invalidOption(component, 'store', store, 'an IdempotencyStore (e.g. createIdempotencyStore())');
   }
+  objectWithOption(
+    component,
+    'store',
+    store,
+    ['get', 'begin', 'complete', 'fail'],
+    'an IdempotencyStore (e.g. createIdempotencyStore())',
+  );
+  clockOption(component, 'clock', options.clock);
   return {
     store,
     ttlMs: positiveOption(component, 'ttlMs', options.ttlMs ?? 24 * 3_600_000),
@@ -68,8 +96,15 @@ function runOnce<T>(
     inflightByStore.set(store, inflight);
   }
   const shared = inflight.get(key);
-  // A joiner may stop waiting through its own signal; the shared run goes on for the others.
-  if (shared !== undefined) return raceAbort(shared as Promise<T>, signal, `waiting for idempotency key '${key}'`);
+  // A joiner may stop waiting through its own signal; the shared run goes on for the others. Each
+  // joiner gets its own copy of the result, as from the store (see result-copy.ts).
+  if (shared !== undefined) {
+    return raceAbort(
+      shared.then((stored) => copyResult(stored as T)),
+      signal,
+      `waiting for idempotency key '${key}'`,
+    );
+  }
 
   const run = async (): Promise<T> => {
     for (;;) {
@@ -96,7 +131,11 @@ function runOnce<T>(
   const promise = run().finally(() => {
     inflight.delete(key);
   });
-  inflight.set(key, promise);
+  // The joiners' view is snapshotted when the run resolves, before the first caller (whose
+  // continuation is registered later) can mutate what it received.
+  const forJoiners = promise.then(snapshotResult);
+  forJoiners.catch(() => undefined); // without joiners nobody listens; the first caller gets the error
+  inflight.set(key, forJoiners);
   return promise;
 }
 
@@ -104,7 +143,9 @@ function runOnce<T>(
  * Runs `fn` at most once per `key` while the key is remembered: a repeat returns the first run's
  * result without running `fn`; a repeat that arrives while the first run is still going waits
  * for it and shares its outcome (result or error). A run that fails releases the key, so the
- * next repeat runs `fn` again — failures are retried, successes are not.
+ * next repeat runs `fn` again — failures are retried, successes are not. Each repeat receives its
+ * own copy of the first result (a structured clone; a result that cannot be cloned, e.g. one
+ * holding functions, is deep-frozen and shared instead), so no caller's mutation reaches another.
  *
  * @example
  * const store = createIdempotencyStore();
@@ -115,6 +156,8 @@ export function idempotent<T>(
   options: IdempotencyOptions & { readonly key: string; readonly signal?: AbortSignal },
 ): Promise<T> {
   try {
+    optionsObject('idempotent', options, IDEMPOTENT_KEYS);
+    signalOption('idempotent', 'signal', options.signal);
     const settings = settingsOf('idempotent', options);
     assertKey(options.key);
     return runOnce(settings, options.key, fn, options.signal);
@@ -139,6 +182,7 @@ export function defaultIdempotencyKey(ctx: MiddlewareContext): string {
 export function idempotencyMiddleware(
   options: IdempotencyOptions & { readonly key?: (ctx: MiddlewareContext) => string },
 ): Middleware {
+  optionsObject('idempotencyMiddleware', options, MIDDLEWARE_KEYS);
   const settings = settingsOf('idempotencyMiddleware', options);
   functionOption('idempotencyMiddleware', 'key', options.key);
   const keyOf = options.key ?? defaultIdempotencyKey;

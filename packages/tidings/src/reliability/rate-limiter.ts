@@ -2,7 +2,16 @@ import { AbortedError } from '../errors.js';
 import type { Middleware } from '../bus/middleware.js';
 import { systemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { RateLimitedError } from './errors.js';
-import { integerOption, invalidOption, positiveOption } from './options.js';
+import {
+  clockOption,
+  integerOption,
+  invalidOption,
+  optionsObject,
+  positiveOption,
+  signalOption,
+  stringOption,
+  type OptionKeys,
+} from './options.js';
 import { slidingWindow, tokenBucket, type RateStrategy } from './rate-strategies.js';
 
 /** What a rate limiter does with a call over the limit: wait for a permit, or refuse at once. */
@@ -73,6 +82,27 @@ interface Waiter {
   readonly onAbort: () => void;
 }
 
+const COMMON_KEYS = { name: true, mode: true, maxWaiting: true, clock: true } satisfies OptionKeys<RateLimiterCommon>;
+const TOKEN_BUCKET_KEYS = {
+  ...COMMON_KEYS,
+  strategy: true,
+  capacity: true,
+  refillPerSecond: true,
+} satisfies OptionKeys<TokenBucketOptions>;
+const SLIDING_WINDOW_KEYS = {
+  ...COMMON_KEYS,
+  strategy: true,
+  limit: true,
+  windowMs: true,
+} satisfies OptionKeys<SlidingWindowOptions>;
+const ACQUIRE_KEYS = { signal: true } satisfies OptionKeys<{ signal?: AbortSignal | undefined }>;
+
+/** Checks the options of `acquire` / `execute` (only `signal`). */
+function checkAcquireOptions(component: string, options: { readonly signal?: AbortSignal | undefined }): void {
+  optionsObject(component, options, ACQUIRE_KEYS);
+  signalOption(component, 'signal', options.signal);
+}
+
 function strategyOf(component: string, options: RateLimiterOptions, now: number): RateStrategy {
   switch (options.strategy) {
     case 'token-bucket':
@@ -106,8 +136,24 @@ function strategyOf(component: string, options: RateLimiterOptions, now: number)
  * const api = createRateLimiter({ strategy: 'token-bucket', capacity: 20, refillPerSecond: 5, mode: 'wait' });
  * await api.execute(() => partner.notify(order), { signal });
  */
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+export function createRateLimiter(input: RateLimiterOptions): RateLimiter {
   const component = 'createRateLimiter';
+  // The strategy decides which keys exist; an unknown strategy is refused by strategyOf below.
+  const strategyName = (input as { strategy?: unknown } | undefined)?.strategy;
+  const options = optionsObject(
+    component,
+    input,
+    (strategyName === 'sliding-window'
+      ? SLIDING_WINDOW_KEYS
+      : strategyName === 'token-bucket'
+        ? TOKEN_BUCKET_KEYS
+        : {
+            ...TOKEN_BUCKET_KEYS,
+            ...SLIDING_WINDOW_KEYS,
+          }) as OptionKeys<RateLimiterOptions>,
+  );
+  stringOption(component, 'name', options.name);
+  clockOption(component, 'clock', options.clock);
   const clock = options.clock ?? systemClock;
   const name = options.name ?? 'rate-limiter';
   const mode = options.mode ?? 'reject';
@@ -146,6 +192,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return true;
     },
     acquire(acquireOptions = {}) {
+      try {
+        checkAcquireOptions('RateLimiter.acquire', acquireOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const signal = acquireOptions.signal;
       if (signal?.aborted) return Promise.reject(new AbortedError(`waiting for rate limiter '${name}'`, signal.reason));
       if (limiter.tryAcquire()) return Promise.resolve();

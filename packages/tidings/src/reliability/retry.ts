@@ -3,7 +3,16 @@ import type { Middleware } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { UnrecoverableError } from './errors.js';
 import { noteFailure } from './failure-log.js';
-import { functionOption, integerOption, invalidOption, positiveOption } from './options.js';
+import {
+  clockOption,
+  functionOption,
+  integerOption,
+  invalidOption,
+  optionsObject,
+  positiveOption,
+  signalOption,
+  type OptionKeys,
+} from './options.js';
 import { invoke, raceAbort, rejectWith } from './signals.js';
 
 /** What {@link RetryPolicy.onRetry} is told before each backoff. */
@@ -60,8 +69,30 @@ interface Retrier {
   ): Promise<T>;
 }
 
+const RETRY_KEYS = {
+  maxAttempts: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  retryable: true,
+  onRetry: true,
+  signal: true,
+  clock: true,
+  random: true,
+} satisfies OptionKeys<RetryPolicy>;
+
+// The middleware takes its signal from ctx.signal: a `signal` option there would be ignored, so it is refused.
+const { signal: _signal, ...RETRY_MIDDLEWARE_KEYS } = RETRY_KEYS;
+
 /** Validates a policy once and returns the loop that applies it. */
-function createRetrier(component: string, policy: RetryPolicy): Retrier {
+function createRetrier(component: string, input: RetryPolicy | undefined, middleware: boolean): Retrier {
+  const policy = optionsObject(
+    component,
+    input,
+    middleware ? (RETRY_MIDDLEWARE_KEYS as OptionKeys<RetryPolicy>) : RETRY_KEYS,
+  );
+  signalOption(component, 'signal', policy.signal);
+  clockOption(component, 'clock', policy.clock);
   const maxAttempts = integerOption(component, 'maxAttempts', policy.maxAttempts ?? 3, 1);
   const baseDelayMs = positiveOption(component, 'baseDelayMs', policy.baseDelayMs ?? 100);
   const maxDelayMs = positiveOption(component, 'maxDelayMs', policy.maxDelayMs ?? Math.max(30_000, baseDelayMs));
@@ -139,7 +170,7 @@ export function backoffDelay(
 export function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>, policy: RetryPolicy = {}): Promise<T> {
   let retrier: Retrier;
   try {
-    retrier = createRetrier('retry', policy);
+    retrier = createRetrier('retry', policy, false);
   } catch (error) {
     return rejectWith(error);
   }
@@ -155,7 +186,7 @@ export function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>, poli
  * bus.use(retryMiddleware({ maxAttempts: 4, baseDelayMs: 50 }));
  */
 export function retryMiddleware(policy: Omit<RetryPolicy, 'signal'> = {}): Middleware {
-  const retrier = createRetrier('retryMiddleware', policy);
+  const retrier = createRetrier('retryMiddleware', policy, true);
   return function retry(ctx, next) {
     return retrier.run(
       ({ attempt }) => {

@@ -48,6 +48,7 @@ import { circuitBreakerMiddleware, type CircuitBreaker } from './circuit-breaker
 import { deadLetterMiddleware, type DeadLetterOptions } from './dead-letter.js';
 import { rateLimitMiddleware, type RateLimiter } from './rate-limiter.js';
 import { retryMiddleware, type RetryPolicy } from './retry.js';
+import { clockOption, objectWithOption, optionsObject, type OptionKeys } from './options.js';
 import { timeoutMiddleware } from './timeout.js';
 
 /** The pieces of {@link reliabilityStack}; each is optional and skipped when absent. */
@@ -62,6 +63,16 @@ export interface ReliabilityStackOptions {
   /** Used by the timeout (and as the retry's clock unless `retry.clock` is set). */
   readonly clock?: Clock;
 }
+
+const STACK_KEYS = {
+  deadLetter: true,
+  rateLimiter: true,
+  circuitBreaker: true,
+  bulkhead: true,
+  timeoutMs: true,
+  retry: true,
+  clock: true,
+} satisfies OptionKeys<ReliabilityStackOptions>;
 
 /**
  * Builds the reliability middleware in the documented order (see the module comment): dead
@@ -78,7 +89,19 @@ export interface ReliabilityStackOptions {
  *   retry: { maxAttempts: 3, baseDelayMs: 100 },
  * });
  */
-export function reliabilityStack(options: ReliabilityStackOptions): Middleware[] {
+export function reliabilityStack(input: ReliabilityStackOptions): Middleware[] {
+  const component = 'reliabilityStack';
+  const options = optionsObject(component, input, STACK_KEYS);
+  clockOption(component, 'clock', options.clock);
+  objectWithOption(component, 'rateLimiter', options.rateLimiter, ['acquire'], 'a RateLimiter (createRateLimiter())');
+  objectWithOption(
+    component,
+    'circuitBreaker',
+    options.circuitBreaker,
+    ['execute'],
+    'a CircuitBreaker (createCircuitBreaker())',
+  );
+  objectWithOption(component, 'bulkhead', options.bulkhead, ['execute'], 'a Bulkhead (createBulkhead())');
   const clock = options.clock;
   const stack: Middleware[] = [];
   if (options.deadLetter !== undefined) {

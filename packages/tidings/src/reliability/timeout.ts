@@ -1,7 +1,7 @@
 import { AbortedError, TimeoutError } from '../errors.js';
 import type { Middleware } from '../bus/middleware.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { positiveOption } from './options.js';
+import { clockOption, optionsObject, positiveOption, signalOption, stringOption, type OptionKeys } from './options.js';
 import { invoke, linkController, rejectWith } from './signals.js';
 
 /** Options of {@link withTimeout}. */
@@ -12,6 +12,9 @@ export interface TimeoutOptions {
   /** Named in the error message; default 'operation'. */
   readonly name?: string;
 }
+
+const TIMEOUT_KEYS = { signal: true, clock: true, name: true } satisfies OptionKeys<TimeoutOptions>;
+const TIMEOUT_MIDDLEWARE_KEYS = { clock: true } satisfies OptionKeys<Pick<TimeoutOptions, 'clock'>>;
 
 interface Limiter {
   run<T>(
@@ -81,6 +84,10 @@ export function withTimeout<T>(
 ): Promise<T> {
   let limiter: Limiter;
   try {
+    optionsObject('withTimeout', options, TIMEOUT_KEYS);
+    signalOption('withTimeout', 'signal', options.signal);
+    clockOption('withTimeout', 'clock', options.clock);
+    stringOption('withTimeout', 'name', options.name);
     limiter = createLimiter('withTimeout', ms, options.clock ?? systemClock);
   } catch (error) {
     return rejectWith(error);
@@ -99,6 +106,8 @@ export function withTimeout<T>(
  * commandBus.use(timeoutMiddleware(5_000));
  */
 export function timeoutMiddleware(ms: number, options: Pick<TimeoutOptions, 'clock'> = {}): Middleware {
+  optionsObject('timeoutMiddleware', options, TIMEOUT_MIDDLEWARE_KEYS);
+  clockOption('timeoutMiddleware', 'clock', options.clock);
   const limiter = createLimiter('timeoutMiddleware', ms, options.clock ?? systemClock);
   return function timeout(ctx, next) {
     const outer = ctx.signal;

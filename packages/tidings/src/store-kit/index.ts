@@ -23,6 +23,8 @@ export {
 } from '../store/stream-rules.js';
 export type { RetentionState } from '../store/stream-rules.js';
 export { assertStorableJson } from '../store/storable-text.js';
+export { HeadNotifier } from '../store/head-notifier.js';
+export type { HeadChannel, HeadChannelEvents, HeadNotifierOptions, HeadProbe } from '../store/head-notifier.js';
 export { subscribeToStore } from '../store/subscription.js';
 export type { SubscribableStore } from '../store/subscription.js';
 export {

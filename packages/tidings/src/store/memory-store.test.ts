@@ -9,17 +9,25 @@ import {
   positionViolations,
   readsDuringAppends,
   sameTickAppends,
+  subscriptionHandOver,
 } from '@tidings/contract-tests';
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../time/fake-clock.js';
 import { createInMemoryEventStore } from './memory-store.js';
+import { subscribeToStore } from './subscription.js';
 import type { AppendOptions, EventStore, EventToAppend, RecordedEvent } from './types.js';
 
-eventStoreContract('memory', {
-  create: async (options) => createInMemoryEventStore(options),
-  readModel: appendReadModel,
-  leaseClock: 'clock-option',
-});
+eventStoreContract(
+  'memory',
+  {
+    create: async (options) => createInMemoryEventStore(options),
+    readModel: appendReadModel,
+    leaseClock: 'clock-option',
+  },
+  {
+    absentCapabilities: { openPeer: 'no second instance can share the in-memory store: nothing else can write to it' },
+  },
+);
 
 // Negative controls of the processing checks: each must find violations against a broken writer.
 describe('processing checks against a broken writer (memory)', () => {
@@ -103,6 +111,23 @@ describe('negative controls: the contract checks fail against broken stores', ()
     });
     const violations = await sameTickAppends(stale);
     expect(violations.join('\n')).toMatch(/2 of the two same-version appends to tick-a succeeded/);
+  });
+
+  it('subscriptionHandOver reports a store whose head runs ahead of what its reads show', async () => {
+    // Like a sequence that hands out a position before its commit is visible: the head says one
+    // more event is committed than readAll can see yet, so a subscriber jumps over it.
+    const inner = createInMemoryEventStore();
+    const ahead: EventStore = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'headPosition') return async () => (await target.headPosition()) + 1n;
+        if (key === 'subscribe') return (o: never, h: never) => subscribeToStore(ahead, o, h);
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const violations = await subscriptionHandOver(ahead, 1000);
+    expect(violations.join('\n')).toMatch(/never delivered/);
+    await inner.close();
   });
 
   it('positionViolations reports a reused or decreasing position', () => {

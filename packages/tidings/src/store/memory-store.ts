@@ -14,6 +14,7 @@ import {
   type StoredEvent,
 } from './memory-state.js';
 import { WriteLock } from './write-lock.js';
+import { HeadNotifier } from './head-notifier.js';
 import { MemoryProcessingState } from './memory-processing.js';
 import type {
   Lease,
@@ -112,14 +113,17 @@ export function createInMemoryEventStore(options: InMemoryEventStoreOptions = {}
 class MemoryEventStore implements InMemoryEventStore {
   private readonly state = new MemoryState();
   private readonly lock = new WriteLock();
-  private readonly listeners = new Set<HeadListener>();
+  /** No other writer can reach this store's memory: local commits are the only head moves. */
+  private readonly notifier = new HeadNotifier(
+    { readHead: () => Promise.resolve(this.state.head) },
+    { onError: (error) => this.report(error) },
+  );
   private readonly clock: Clock;
   private readonly nextId: IdGenerator;
   private readonly storeId: string;
   private readonly processingState: MemoryProcessingState;
   readonly processing: ProcessingStore;
   private closed = false;
-  private notifyQueued = false;
 
   constructor(private readonly options: InMemoryEventStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -384,8 +388,7 @@ class MemoryEventStore implements InMemoryEventStore {
 
   onHeadMoved(listener: HeadListener): Disposable {
     this.assertOpen();
-    this.listeners.add(listener);
-    return { [Symbol.dispose]: () => void this.listeners.delete(listener) };
+    return this.notifier.add(listener);
   }
 
   info(): Promise<StoreInfo> {
@@ -402,7 +405,7 @@ class MemoryEventStore implements InMemoryEventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.listeners.clear();
+    await this.notifier.close();
     // A write in progress finishes; writes queued behind it fail with StoreClosedError.
     await this.lock.run(() => undefined);
   }
@@ -437,13 +440,8 @@ class MemoryEventStore implements InMemoryEventStore {
   }
 
   private committed(head: bigint | undefined): void {
-    if (head === undefined || this.notifyQueued || this.listeners.size === 0) return;
     // Coalesced and asynchronous: listeners never run inside append, and see the latest head.
-    this.notifyQueued = true;
-    queueMicrotask(() => {
-      this.notifyQueued = false;
-      for (const listener of [...this.listeners]) this.safely(() => listener(this.state.head));
-    });
+    if (head !== undefined) this.notifier.moved(head);
   }
 
   private safely(fn: () => unknown): void {

@@ -1,4 +1,5 @@
 import { TidingsError, ValidationError } from '../errors.js';
+import { assertKnownKeys } from '../reliability/options.js';
 import { assertSerializable } from '../messages/serializable.js';
 import { assertStorableJson } from './storable-text.js';
 import type {
@@ -119,6 +120,8 @@ export function assertReadStreamOptions(options: ReadStreamOptions | undefined):
 /** Validates a readAll filter. An empty list matches nothing (decision 0103). */
 export function assertReadAllFilter(filter: ReadAllFilter | undefined): void {
   if (filter === undefined) return;
+  // A misspelt key (`type`) would otherwise widen the filter to everything.
+  assertKnownKeys('filter', filter, FILTER_KEYS);
   for (const key of ['types', 'categories'] as const) {
     const list = filter[key];
     if (list !== undefined && (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))) {
@@ -129,6 +132,8 @@ export function assertReadAllFilter(filter: ReadAllFilter | undefined): void {
     }
   }
 }
+
+const FILTER_KEYS = ['types', 'categories'] as const;
 
 /** Validates readAll options. */
 export function assertReadAllOptions(options: ReadAllOptions | undefined): void {

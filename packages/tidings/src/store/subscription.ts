@@ -1,5 +1,5 @@
 import { TidingsError, ValidationError } from '../errors.js';
-import { assertKnownKeys, integerOption } from '../reliability/options.js';
+import { assertKnownKeys, integerOption, invalidOption } from '../reliability/options.js';
 import type {
   StoreCheckpoint,
   StoreSubscription,
@@ -15,6 +15,7 @@ export type SubscribableStore = Pick<EventStore, 'readAll' | 'headPosition' | 'o
 
 const OPTION_KEYS = ['from', 'filter', 'signal', 'pageSize', 'pollIntervalMs'] as const;
 const COMPONENT = 'store.subscribe';
+const MAX_PAGE_SIZE = 10_000;
 
 interface Resolved {
   readonly from: SubscriptionStart;
@@ -51,7 +52,7 @@ function resolveOptions(options: StoreSubscriptionOptions | undefined): Resolved
     ]);
   }
   const pageSize = integerOption(COMPONENT, 'pageSize', options?.pageSize ?? 500, 1);
-  if (pageSize > 10_000) integerOption(COMPONENT, 'pageSize', Number.NaN, 1); // reports the range
+  if (pageSize > MAX_PAGE_SIZE) throw invalidOption(COMPONENT, 'pageSize', pageSize, `an integer 1..${MAX_PAGE_SIZE}`);
   const pollIntervalMs = integerOption(COMPONENT, 'pollIntervalMs', options?.pollIntervalMs ?? 1000, 10);
   return { from, filter: options?.filter, signal, pageSize, pollIntervalMs };
 }
@@ -214,8 +215,10 @@ class Subscription implements StoreSubscription {
     if (this.#closed) return;
     let next = await this.#start;
     let woken = false;
+    let notified = -1n;
     // Registered before the first read, so a commit during any read is never missed.
     using _listener = this.store.onHeadMoved((head) => {
+      if (head > notified) notified = head;
       if (head >= next) {
         woken = true;
         this.#wake?.();
@@ -223,7 +226,9 @@ class Subscription implements StoreSubscription {
     });
     while (!this.#closed) {
       woken = false;
-      const head = await this.store.headPosition();
+      // A head the store reported after its commit is as good as one read now (everything at or
+      // below it is committed and visible), and saves a round trip on every live wake-up.
+      const head = notified >= next ? notified : await this.store.headPosition();
       let count = 0;
       for await (const event of this.store.readAll({ from: next, limit: this.o.pageSize, filter: this.o.filter })) {
         count++;
