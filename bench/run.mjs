@@ -12,7 +12,7 @@ import { ensureInstalled, buildWorkspace } from './lib/setup.mjs';
 import { runInFreshProcess } from './lib/spawn-run.mjs';
 import { summarize } from './lib/stats.mjs';
 
-const ALL = ['bus', 'latency', 'reliability', 'streams', 'sqlite', 'postgres', 'subscriptions'];
+const ALL = ['bus', 'latency', 'reliability', 'streams', 'sqlite', 'postgres', 'subscriptions', 'projection'];
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
 const DOC = here('../docs/benchmarks.md');

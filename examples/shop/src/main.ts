@@ -20,11 +20,12 @@ async function attempt(label: string, run: () => Promise<unknown>): Promise<void
 
 async function main(): Promise<void> {
   let recommendationsDown = true;
-  const { store, where } = await openDemoStore();
-  const shop = createShop({ store, stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
+  const { store, state, where } = await openDemoStore();
+  const shop = createShop({ store, state, stock: { 'prod-001': 10 }, recommendationsDown: () => recommendationsDown });
   const { app } = shop;
+  await shop.start();
 
-  out('Tidings shop demo: the order service records events; six observers react on their own.');
+  out('Tidings shop demo: the order service records events; six durable observers follow the store.');
   out(`Orders are event-sourced in: ${where}  (TIDINGS_STORE=memory|sqlite|postgres)`);
   out();
   out('Commands');
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     app.send(PayOrder({ orderId: 'o-1003', paymentId: 'pay-004', amount: -1 })),
   );
   await attempt('ship o-1001', () => app.send(ShipOrder({ orderId: 'o-1001', trackingNumber: 'TRK-42' })));
-  await shop.settled(); // the recommendation observer retries with backoff, then gives up
+  await shop.settled(); // every observer has handled what is stored (the recommendation one parked its event)
 
   out();
   out('Orders');
@@ -69,34 +70,27 @@ async function main(): Promise<void> {
     out(`  ${orderId}: ${view?.status ?? 'unknown'}, total ${(view?.total ?? 0) / 100}`);
   }
   out();
-  out(`Stock      prod-001: ${shop.inventory.stockOf('prod-001')} (10 at opening, 2 sold)`);
-  out(`Points     user-001: ${shop.points.pointsOf('user-001')} (1 per whole unit of 9900 cents)`);
-  const stats = shop.userStats.statsOf('user-001');
+  out(`Stock      prod-001: ${await shop.inventory.stockOf('prod-001')} (10 at opening, 2 sold)`);
+  out(`Points     user-001: ${await shop.points.pointsOf('user-001')} (1 per whole unit of 9900 cents)`);
+  const stats = await shop.userStats.statsOf('user-001');
   out(`User stats user-001: ${stats.orders} paid order(s), ${stats.spent / 100} spent`);
   out();
   out('Notifications');
-  for (const line of shop.notifications.sent) out(`  ${line}`);
+  for (const line of await shop.notifications.sent()) out(`  ${line}`);
   out();
-  out('Observer failures (isolated: the payment and the other observers went on)');
-  for (const f of shop.failures) out(`  ${f.handler} on ${f.message.type}: ${(f.error as Error).message}`);
-  out();
-  out('Dead letters (retried with backoff, then parked with the error)');
-  for (const letter of await shop.deadLetters.list()) {
-    out(
-      `  ${letter.handler ?? '?'} ${letter.message.type} ${letter.message.streamId ?? ''}: ${letter.attempts} attempts, "${letter.error.message}"`,
-    );
+  out('Parked events (the recommendation observer was retried with backoff, then parked in the store)');
+  for (const p of await app.parked.list()) {
+    out(`  ${p.processor} ${p.type} ${p.streamId}: ${p.attempts} attempts, "${p.error.message}"`);
   }
   recommendationsDown = false;
-  const retried = await shop.retryDeadLetters();
+  const retried = await shop.retryParked();
+  out(`  recommendation service back: retried, ${retried.succeeded} succeeded, ${retried.failed} failed`);
   out(
-    `  recommendation service back: retried from the dead-letter list, ${retried.succeeded} succeeded, ${retried.failed} failed`,
-  );
-  out(
-    `  preferences of user-001 now: ${shop.recommendations.preferencesOf('user-001').join(', ')}; dead letters left: ${(await shop.deadLetters.list()).length}`,
+    `  preferences of user-001 now: ${(await shop.recommendations.preferencesOf('user-001')).join(', ')}; parked left: ${(await app.parked.list()).length}`,
   );
   out();
   out('Audit trail');
-  for (const line of shop.audit.log) out(`  ${line}`);
+  for (const line of await shop.audit.log()) out(`  ${line}`);
   out();
   out('The order streams, read back from the store');
   for await (const e of store.readAll()) {

@@ -14,22 +14,27 @@ const line = z.object({
   unitPrice: z.number().int().nonnegative(),
 });
 
-// Events: what happened to an order.
+// Events: what happened to an order. Each goes to its order's stream, `order-<id>`.
+const toOrder = { stream: (e: { data: { orderId: string } }) => `order-${e.data.orderId}` };
 export const OrderCreated = defineEvent(
   'order.created',
   payload<{ orderId: string; userId: string; lines: OrderLine[]; total: number }>(),
+  toOrder,
 );
 export const OrderPaid = defineEvent(
   'order.paid',
   payload<{ orderId: string; userId: string; paymentId: string; amount: number; lines: OrderLine[] }>(),
+  toOrder,
 );
 export const OrderCancelled = defineEvent(
   'order.cancelled',
   payload<{ orderId: string; userId: string; reason: string; wasPaid: boolean; lines: OrderLine[] }>(),
+  toOrder,
 );
 export const OrderShipped = defineEvent(
   'order.shipped',
   payload<{ orderId: string; userId: string; trackingNumber: string }>(),
+  toOrder,
 );
 
 export const shopEvents = [OrderCreated, OrderPaid, OrderCancelled, OrderShipped] as const;

@@ -4,6 +4,9 @@ import { postgresEventStore } from '@tidings/postgres';
 import { sqliteEventStore } from '@tidings/sqlite';
 import pg from 'pg';
 import { createInMemoryEventStore, TidingsError, type EventStore } from 'tidings';
+import { memoryShopState, type ShopState } from './shop-state.js';
+import { postgresShopState } from './shop-state.postgres.js';
+import { sqliteShopState } from './shop-state.sqlite.js';
 
 export type StoreKind = 'memory' | 'sqlite' | 'postgres';
 
@@ -14,14 +17,22 @@ export type StoreKind = 'memory' | 'sqlite' | 'postgres';
  */
 export async function openDemoStore(
   kind: string = process.env['TIDINGS_STORE'] ?? 'sqlite',
-): Promise<{ store: EventStore; where: string }> {
+): Promise<{ store: EventStore; state: ShopState; where: string }> {
   switch (kind) {
     case 'memory':
-      return { store: createInMemoryEventStore(), where: 'memory (nothing kept)' };
+      return {
+        store: createInMemoryEventStore(),
+        state: memoryShopState(),
+        where: 'memory (nothing kept)',
+      };
     case 'sqlite': {
       const path = resolve(process.env['TIDINGS_SQLITE_PATH'] ?? 'shop.db');
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-      return { store: await sqliteEventStore(path), where: `SQLite file ${path}` };
+      return {
+        store: await sqliteEventStore(path),
+        state: sqliteShopState(),
+        where: `SQLite file ${path}`,
+      };
     }
     case 'postgres': {
       const connectionString = process.env['TIDINGS_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,7 +46,7 @@ export async function openDemoStore(
       }
       const store = postgresEventStore({ connectionString, schema });
       await store.migrate();
-      return { store, where: `PostgreSQL schema ${schema}` };
+      return { store, state: postgresShopState(schema), where: `PostgreSQL schema ${schema}` };
     }
     default:
       throw new TidingsError(

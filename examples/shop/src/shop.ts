@@ -1,23 +1,21 @@
 import {
-  createDeadLetterStore,
   createInMemoryEventStore,
   createTidings,
-  handleCommand,
   loadState,
-  reliabilityStack,
   type Clock,
   type EventStore,
-  type HandlerFailure,
+  type ParkedEvent,
 } from 'tidings';
 import { shopCommands, shopEvents, shopQueries, type OrderView } from './messages.js';
-import { orderDecider, orderStream, type OrderCommand } from './order.js';
+import { orderDecider, orderStream } from './order.js';
 import { auditObserver } from './observers/audit.js';
 import { inventoryObserver } from './observers/inventory.js';
 import { notificationObserver } from './observers/notifications.js';
 import { pointsObserver } from './observers/points.js';
 import { recommendationObserver } from './observers/recommendations.js';
 import { userStatsObserver } from './observers/user-stats.js';
-import type { ShopApp, ShopContext } from './shop-app.js';
+import type { ShopApp } from './shop-app.js';
+import { memoryShopState, type ShopState } from './shop-state.js';
 
 export interface ShopOptions {
   /** Where orders are recorded. Default: an in-memory store (the demo passes a SQLite file). */
@@ -27,100 +25,92 @@ export interface ShopOptions {
   readonly stock?: Readonly<Record<string, number>>;
   /** While this returns true the recommendation service fails. */
   readonly recommendationsDown?: () => boolean;
-  /** How the flaky recommendation observer is retried before it is dead-lettered. Default: 3 attempts, 100 ms base delay. */
+  /** How the flaky recommendation observer is retried before it is parked. Default: 3 attempts, 100 ms base delay. */
   readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /**
+   * How long an observer's lease outlives a crashed process, in ms (default 30 000): a restarted
+   * shop takes the observers over once the dead process's leases expire.
+   */
+  readonly leaseTtlMs?: number;
+  /** Where the observers keep their state: in the store's database (default: in memory, for the in-memory store). */
+  readonly state?: ShopState;
 }
 
 /**
  * The shop of SCENARIOS.md S1. The order service only records what happened to an order
- * (`order.paid`, …); inventory, points, notifications, user stats, recommendations and audit each
- * react on their own queue. A failing observer fails neither the payment nor the others.
+ * (`order.paid`, …) in the store; inventory, points, notifications, user stats, recommendations
+ * and audit are durable processors that each read the store from their own checkpoint. A failing
+ * observer fails neither the payment nor the others; after its retries its event is parked.
  */
 export function createShop(options: ShopOptions = {}) {
-  const failures: HandlerFailure[] = [];
+  const parkedLog: ParkedEvent[] = [];
+  const store = options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
   const app: ShopApp = createTidings({
+    store,
     events: shopEvents,
     commands: shopCommands,
     queries: shopQueries,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
-    onError: (failure) => failures.push(failure),
+    // Handler attempts that failed are retried by the runner; what it finally parks is kept here.
+    runner: {
+      onError: () => undefined,
+      onParked: (entry) => parkedLog.push(entry),
+      pollIntervalMs: 50,
+      ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+    },
   });
 
-  // The order service: each order is an event-sourced stream (`order-<id>`). handleCommand loads it,
-  // decides, and appends with the loaded version (retrying on a conflict); event ids derive from the
-  // command id, so a retried command never records twice. The recorded events are then published
-  // to the in-process observers with their stored ids.
-  const store = options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
-  const execute = async (command: OrderCommand & { readonly id: string }, ctx: ShopContext): Promise<void> => {
-    const result = await handleCommand(store, orderStream(command.data.orderId), orderDecider, command);
-    // A retried command (same id) appends nothing and returns the original events: they were
-    // published the first time, so they are not published again.
-    if (result.duplicate) return;
-    for (const event of result.newEvents) {
-      await ctx.publish(event, { streamId: event.streamId, id: event.id, occurredAt: event.recordedAt });
-    }
-  };
-  app.commands.handle('order.create', async (cmd, ctx) => {
-    await execute(cmd, ctx);
+  // The order service: each order is an event-sourced stream (`order-<id>`). The command handler
+  // loads it, decides, and appends with the loaded version (retrying on a conflict); event ids
+  // derive from the command id, so a retried command never records twice.
+  const execute = app.commandHandler(orderDecider, { streamId: (command) => orderStream(command.data.orderId) });
+  app.commands.handle('order.create', async (cmd) => {
+    await execute(cmd);
     return { total: cmd.data.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0) };
   });
-  app.commands.handle('order.pay', (cmd, ctx) => execute(cmd, ctx));
-  app.commands.handle('order.cancel', (cmd, ctx) => execute(cmd, ctx));
-  app.commands.handle('order.ship', (cmd, ctx) => execute(cmd, ctx));
+  app.commands.handle('order.pay', execute);
+  app.commands.handle('order.cancel', execute);
+  app.commands.handle('order.ship', execute);
   app.queries.handle('order.get', async (q): Promise<OrderView | undefined> => {
     const { state: s } = await loadState(store, orderStream(q.data.orderId), orderDecider);
     return s.status === 'none' ? undefined : { orderId: s.orderId, userId: s.userId, status: s.status, total: s.total };
   });
 
-  // #region reliability
-  // Events an observer could not handle after its retries wait here, with the error and attempts.
-  const deadLetters = createDeadLetterStore(options.clock === undefined ? {} : { clock: options.clock });
-  const reliable = reliabilityStack({
-    deadLetter: { store: deadLetters },
-    retry: options.retry ?? { maxAttempts: 3, baseDelayMs: 100 },
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-  });
-  // #endregion reliability
-
+  const state = options.state ?? memoryShopState();
   const observers = {
-    inventory: inventoryObserver(app, options.stock ?? {}),
-    points: pointsObserver(app),
-    notifications: notificationObserver(app),
-    userStats: userStatsObserver(app),
-    recommendations: recommendationObserver(app, {
+    inventory: inventoryObserver(app, state, options.stock ?? {}),
+    points: pointsObserver(app, state),
+    notifications: notificationObserver(app, state),
+    userStats: userStatsObserver(app, state),
+    recommendations: recommendationObserver(app, state, {
       failing: options.recommendationsDown ?? (() => false),
-      middleware: reliable,
+      retry: options.retry ?? { maxAttempts: 3, baseDelayMs: 100 },
     }),
-    audit: auditObserver(app),
+    audit: auditObserver(app, state),
   };
 
   return {
     app,
     ...observers,
-    failures,
-    deadLetters,
+    /** Events an observer gave up on (after its retries), in the order they were parked. */
+    parkedLog,
+    /** Starts the observers: each catches up from its checkpoint, then follows the store live. */
+    start: () => app.start(),
     /**
-     * Retries every dead letter through the subscription that failed it (its middleware included).
-     * Returns how many succeeded; those that fail again stay in the list with one more attempt.
+     * Retries every parked event through the processor that parked it. Returns how many succeeded;
+     * those that fail again stay parked with one more attempt.
      */
-    retryDeadLetters: async (): Promise<{ succeeded: number; failed: number }> => {
-      let succeeded = 0;
-      let failed = 0;
-      for (const letter of await deadLetters.list()) {
-        // #region dead-letter-retry
-        const outcome = await deadLetters.retry(letter.id, (l) => app.events.redeliver(l.handler ?? '', l.message));
-        // #endregion dead-letter-retry
-        if (outcome.status === 'succeeded') succeeded++;
-        else failed++;
-      }
-      return { succeeded, failed };
+    retryParked: async (): Promise<{ succeeded: number; failed: number }> => {
+      // #region parked-retry
+      const outcomes = await app.parked.retryAll();
+      // #endregion parked-retry
+      const succeeded = outcomes.filter((o) => o.outcome === 'handled').length;
+      return { succeeded, failed: outcomes.length - succeeded };
     },
-    /** Resolves when every observer has handled everything published so far. */
-    settled: async (): Promise<void> => {
-      await Promise.all(Object.values(observers).map((o) => o.subscription.idle()));
-    },
+    /** Resolves when every observer has handled everything stored so far. */
+    settled: () => app.catchUp(),
     store,
-    /** Drains the observers; the store stays open (it is the caller's). */
+    /** Drains the observers (their checkpoints are written); the store stays open (it is the caller's). */
     close: () => app.close(),
   };
 }

@@ -1,75 +1,59 @@
-import type { EventReader, EventStore, RecordedEvent } from 'tidings';
+import { defineProjection, type EventStore, type Projection, type ReadModel, type RecordedEvent } from 'tidings';
 import type { UserStatus, UserView } from './messages.js';
 
 /**
- * The users read model: a projection of the user streams into views answering `user.get` and
- * `user.list`. Applying an event is idempotent per stream version, so a redelivered event changes
- * nothing; `rebuild` replays the store into a fresh map and swaps it in only when done.
+ * Where the users read model lives: a read model the library can shadow and swap for a rebuild,
+ * plus how the projection loads and saves one view inside a transaction and how queries read.
+ * One per store: memory (views.memory.ts), SQLite (views.sqlite.ts), PostgreSQL (views.postgres.ts).
  */
-export function createUserDirectory() {
-  let views = new Map<string, UserView>();
-  // Events applied live while a rebuild reads: its reader may have passed them already, so they are
-  // applied to the rebuilt map too before it is swapped in (applying is idempotent per version).
-  const rebuilding = new Set<RecordedEvent[]>();
-
-  const applyTo = (target: Map<string, UserView>, event: RecordedEvent): void => {
-    const data = event.data as { userId: string; email?: string; name?: string };
-    const version = Number(event.version);
-    const current = target.get(data.userId);
-    if (current !== undefined && current.version >= version) return; // already applied
-    switch (event.type) {
-      case 'user.created':
-        target.set(data.userId, {
-          userId: data.userId,
-          email: data.email ?? '',
-          name: data.name ?? '',
-          status: 'active',
-          version,
-        });
-        return;
-      case 'user.email-changed':
-        if (current !== undefined) target.set(data.userId, { ...current, email: data.email ?? current.email, version });
-        return;
-      case 'user.renamed':
-        if (current !== undefined) target.set(data.userId, { ...current, name: data.name ?? current.name, version });
-        return;
-      case 'user.deactivated':
-        if (current !== undefined) target.set(data.userId, { ...current, status: 'inactive', version });
-        return;
-      default:
-        return;
-    }
-  };
-
-  return {
-    apply(events: readonly RecordedEvent[]): void {
-      for (const event of events) applyTo(views, event);
-      for (const live of rebuilding) live.push(...events);
-    },
-    get: (userId: string): UserView | undefined => views.get(userId),
-    list(status?: UserStatus): UserView[] {
-      const all = [...views.values()].filter((v) => status === undefined || v.status === status);
-      return all.sort((a, b) => a.userId.localeCompare(b.userId));
-    },
-    /** Replays every user event from position 0 into a shadow map, then swaps it in. Returns how many events were read. */
-    async rebuild(store: Pick<EventStore, 'readAll'> & EventReader): Promise<number> {
-      const shadow = new Map<string, UserView>();
-      const live: RecordedEvent[] = [];
-      rebuilding.add(live);
-      try {
-        let read = 0;
-        for await (const event of store.readAll({ filter: { categories: ['user'] } })) {
-          applyTo(shadow, event);
-          read++;
-        }
-        for (const event of live) applyTo(shadow, event);
-        views = shadow;
-        return read;
-      } finally {
-        rebuilding.delete(live);
-      }
-    },
-  };
+export interface UserViews<Target = unknown, Connection = unknown> {
+  readonly readModel: ReadModel<Target, Connection>;
+  load(target: Target, connection: Connection, userId: string): UserView | undefined | Promise<UserView | undefined>;
+  save(target: Target, connection: Connection, view: UserView): unknown;
+  get(store: EventStore<Connection>, userId: string): Promise<UserView | undefined>;
+  list(store: EventStore<Connection>, status?: UserStatus): Promise<UserView[]>;
 }
 
-export type UserDirectory = ReturnType<typeof createUserDirectory>;
+/** What one user event does to a view (undefined: nothing). Idempotent per stream version. */
+export function applyUserEvent(current: UserView | undefined, event: RecordedEvent): UserView | undefined {
+  const data = event.data as { userId: string; email?: string; name?: string };
+  const version = Number(event.version);
+  if (current !== undefined && current.version >= version) return undefined; // already applied
+  switch (event.type) {
+    case 'user.created':
+      return { userId: data.userId, email: data.email ?? '', name: data.name ?? '', status: 'active', version };
+    case 'user.email-changed':
+      return current && { ...current, email: data.email ?? current.email, version };
+    case 'user.renamed':
+      return current && { ...current, name: data.name ?? current.name, version };
+    case 'user.deactivated':
+      return current && { ...current, status: 'inactive', version };
+    default:
+      return undefined;
+  }
+}
+
+// #region projection
+/**
+ * The users read model as a projection: inline, so a query right after a command sees it (the
+ * views are written in the command's transaction), and rebuildable from the events
+ * (`app.rebuild('user-directory')`) into a shadow swapped in when caught up.
+ */
+export function userDirectory<Target, Connection>(
+  views: UserViews<Target, Connection>,
+): Projection<Target, Connection> {
+  return defineProjection({
+    name: 'user-directory',
+    mode: 'inline',
+    filter: { categories: ['user'] },
+    readModel: views.readModel,
+    handle: async (events, { tx, target }) => {
+      for (const event of events) {
+        const data = event.data as { userId: string };
+        const next = applyUserEvent(await views.load(target, tx.connection, data.userId), event);
+        if (next !== undefined) await views.save(target, tx.connection, next);
+      }
+    },
+  });
+}
+// #endregion projection

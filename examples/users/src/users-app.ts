@@ -1,42 +1,40 @@
-import {
-  createInMemoryEventStore,
-  createTidings,
-  handleCommand,
-  type EventOf,
-  type EventStore,
-  type PublishOptions,
-} from 'tidings';
-import { createUserDirectory } from './directory.js';
+import { createInMemoryEventStore, createTidings, type EventStore, type RebuildResult } from 'tidings';
+import { userDirectory, type UserViews } from './directory.js';
 import { userCommands, userEvents, userQueries, userStream } from './messages.js';
 import { userDecider } from './user.js';
+import { memoryUserViews } from './views.memory.js';
 
 /**
  * The users service (SCENARIOS.md S3): commands go through the decider and are recorded in the
- * event store; the directory (the read model) answers queries and can be rebuilt from the events.
+ * event store; the directory projection (the read model) is written in the same transaction,
+ * answers queries by id and by status, and can be rebuilt from the events.
  */
-export function createUsers(options: { store?: EventStore } = {}) {
-  const store = options.store ?? createInMemoryEventStore();
-  const directory = createUserDirectory();
-  const app = createTidings({ events: userEvents, commands: userCommands, queries: userQueries });
-
-  type Command = Parameters<typeof userDecider.decide>[0] & { readonly id: string };
-  type Publisher = { publish(event: EventOf<typeof userDecider>, options?: PublishOptions): Promise<void> };
+export function createUsers<Target, Connection>(
+  options: { store?: EventStore<Connection>; views?: UserViews<Target, Connection> } = {},
+) {
+  const store = options.store ?? (createInMemoryEventStore() as EventStore<Connection>);
+  const views = options.views ?? (memoryUserViews() as unknown as UserViews<Target, Connection>);
+  const app = createTidings({
+    store,
+    events: userEvents,
+    commands: userCommands,
+    queries: userQueries,
+    projections: [userDirectory(views)],
+  });
   // #region handle-command
-  const execute = async (command: Command, ctx: Publisher): Promise<void> => {
-    const result = await handleCommand(store, userStream(command.data.userId), userDecider, command);
-    directory.apply(result.newEvents);
-    if (result.duplicate) return; // a retried command: its events were published the first time
-    // Recorded events are messages too: published with their stored ids for in-process subscribers.
-    for (const e of result.newEvents) {
-      await ctx.publish(e, { streamId: e.streamId, id: e.id, occurredAt: e.recordedAt });
-    }
-  };
+  const execute = app.commandHandler(userDecider, { streamId: (command) => userStream(command.data.userId) });
+  app.commands.handle('user.create', execute);
+  app.commands.handle('user.update', execute);
+  app.commands.handle('user.deactivate', execute);
   // #endregion handle-command
-  app.commands.handle('user.create', (cmd, ctx) => execute(cmd, ctx));
-  app.commands.handle('user.update', (cmd, ctx) => execute(cmd, ctx));
-  app.commands.handle('user.deactivate', (cmd, ctx) => execute(cmd, ctx));
-  app.queries.handle('user.get', (q) => directory.get(q.data.userId));
-  app.queries.handle('user.list', (q) => directory.list(q.data.status));
+  app.queries.handle('user.get', (q) => views.get(store, q.data.userId));
+  app.queries.handle('user.list', (q) => views.list(store, q.data.status));
 
-  return { app, store, directory, rebuild: () => directory.rebuild(store), close: () => app.close() };
+  return {
+    app,
+    store,
+    rebuild: (onProgress?: (done: bigint, total: bigint) => void): Promise<RebuildResult> =>
+      app.rebuild('user-directory', onProgress === undefined ? {} : { onProgress: (p) => onProgress(p.done, p.total) }),
+    close: () => app.close(),
+  };
 }

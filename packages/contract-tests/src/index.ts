@@ -18,4 +18,6 @@ export {
   positionViolations,
   contiguityViolations,
 } from './checks.js';
+export { appFacadeSuite } from './app-suite.js';
+export type { TotalsTable } from './app-suite.js';
 export { subscriptionHandOver } from './subscription-checks.js';

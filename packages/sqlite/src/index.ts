@@ -3,3 +3,5 @@ export { sqliteEventStore } from './store.js';
 export type { SqliteEventStore } from './store.js';
 export type { SqliteEventStoreOptions } from './options.js';
 export { APPLICATION_ID } from './migrations.js';
+export { sqliteTable } from './read-model-table.js';
+export type { SqliteTableOptions } from './read-model-table.js';

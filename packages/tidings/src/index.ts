@@ -28,6 +28,8 @@ export type {
   DefinitionResult,
   Payload,
   Returns,
+  EventOptions,
+  StreamRule,
 } from './messages/define.js';
 export type { StandardSchemaV1 } from './messages/standard-schema.js';
 export { uuidv7, uuidv7Generator, isUuid } from './messages/ids.js';
@@ -76,7 +78,21 @@ export type {
   Registration,
 } from './bus/request-bus.js';
 export { createTidings } from './app/create-tidings.js';
-export type { Tidings, TidingsOptions } from './app/create-tidings.js';
+export type {
+  Tidings,
+  TidingsOptions,
+  TidingsSubscribe,
+  TidingsSubscribeOptions,
+  HistoryOptions,
+  ReplayOptions,
+} from './app/create-tidings.js';
+export { NoStreamRuleError, NoStoreError, AppStateError } from './app/app-errors.js';
+export type {
+  AppRunnerOptions,
+  CommandHandlerOptions,
+  DurableSubscribeOptions,
+  DurableHandlerContext,
+} from './app/durable-app.js';
 
 export type * from './store/types.js';
 export type * from './store/processing-types.js';
@@ -120,6 +136,20 @@ export type {
 } from './processing/processor-types.js';
 export type { InMemoryEventStore, InMemoryEventStoreOptions } from './store/memory-store.js';
 export type { CommonStoreOptions, StoreErrorHandler } from './store/store-options.js';
+
+// projections
+export { defineProjection } from './projections/define-projection.js';
+export type {
+  Projection,
+  ProjectionDefinition,
+  ProjectionContext,
+  ProjectionMode,
+} from './projections/define-projection.js';
+export type { ReadModel, ReadModelShadow } from './projections/read-model.js';
+export { memoryCollection } from './projections/memory-collection.js';
+export type { MemoryCollection, CollectionWriter } from './projections/memory-collection.js';
+export { rebuildProjection, ProjectionBusyError } from './projections/rebuild-projection.js';
+export type { RebuildOptions, RebuildProgress, RebuildResult } from './projections/rebuild-projection.js';
 
 // reliability
 export { CircuitOpenError, BulkheadFullError, RateLimitedError, UnrecoverableError } from './reliability/errors.js';

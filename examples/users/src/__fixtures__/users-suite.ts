@@ -13,6 +13,7 @@ import {
   UserRenamed,
 } from '../messages.js';
 import { UserAlreadyExists, UserAlreadyInactive, UserNotActive, userDecider } from '../user.js';
+import type { UserViews } from '../directory.js';
 import { createUsers } from '../users-app.js';
 
 const ada = { userId: 'u-1', email: 'ada@example.com', name: 'Ada' };
@@ -21,9 +22,13 @@ const ada = { userId: 'u-1', email: 'ada@example.com', name: 'Ada' };
  * The users decider and service (SCENARIOS.md S3), run against any event store: the same tests pass
  * on the in-memory store, SQLite and PostgreSQL.
  */
-export function usersSuite(name: string, openStore: () => Promise<EventStore>): void {
+export function usersSuite<Target, Connection>(
+  name: string,
+  openStore: () => Promise<EventStore<Connection>>,
+  viewsFor: (store: EventStore<Connection>) => UserViews<Target, Connection>,
+): void {
   describe(`users (S3) on ${name}`, () => {
-    const stores: EventStore[] = [];
+    const stores: EventStore<Connection>[] = [];
     const store = async () => {
       const s = await openStore();
       stores.push(s);
@@ -86,7 +91,8 @@ export function usersSuite(name: string, openStore: () => Promise<EventStore>): 
     });
 
     it('the read model answers get and list by status, and rebuilds to the same answer from the events', async () => {
-      const users = createUsers({ store: await store() });
+      const s = await store();
+      const users = createUsers({ store: s, views: viewsFor(s) });
       await users.app.send(CreateUser(ada));
       await users.app.send(CreateUser({ userId: 'u-2', email: 'grace@example.com', name: 'Grace' }));
       await users.app.send(UpdateUser({ userId: 'u-2', name: 'Grace Hopper' }));
@@ -104,8 +110,12 @@ export function usersSuite(name: string, openStore: () => Promise<EventStore>): 
       expect((await users.app.query(ListUsers({ status: 'active' }))).map((u) => u.userId)).toEqual(['u-2']);
       await expect(users.app.query(GetUser({ userId: 'u-9' }))).resolves.toBeUndefined();
 
-      expect(await users.rebuild()).toBe(4);
+      const progress: bigint[] = [];
+      const rebuilt = await users.rebuild((done) => progress.push(done));
+      expect(rebuilt).toMatchObject({ projection: 'user-directory', events: 4 });
+      expect(progress.at(-1)).toBe(rebuilt.position);
       await expect(users.app.query(ListUsers({}))).resolves.toEqual(live);
+      await expect(users.app.query(GetUser({ userId: 'u-2' }))).resolves.toMatchObject({ name: 'Grace Hopper' });
       await users.close();
     });
   });

@@ -7,9 +7,36 @@ import type { HandlerContext, Hub } from '../bus/handler-context.js';
 import type { Middleware } from '../bus/middleware.js';
 import { RequestBusImpl, type CommandBus, type QueryBus } from '../bus/request-bus.js';
 import { closeOptionsOf, closeWithin, DEFAULT_CLOSE_TIMEOUT_MS, type CloseOptions } from '../bus/drain.js';
-import { functionListOption, optionsObject, positiveOption, type OptionKeys } from '../reliability/options.js';
+import {
+  assertKnownKeys,
+  functionListOption,
+  integerOption,
+  optionsObject,
+  positiveOption,
+  type OptionKeys,
+} from '../reliability/options.js';
 import { definitionsOption } from '../bus/bus-options.js';
 import { systemClock } from '../time/clock.js';
+
+import type { EventHandler, SubscribeOptions, Subscription } from '../bus/event-bus-types.js';
+import type { AnyRequestMap } from '../bus/handler-context.js';
+import type { CheckedPattern, MatchingTypes } from '../bus/pattern-types.js';
+import type { Envelope, EnvelopeOf, EventMap } from '../messages/message.js';
+import type { Message } from '../messages/message.js';
+import type { Metadata } from '../messages/metadata.js';
+import type { ParkedEventOperations, Processor, ProcessorStatus } from '../processing/processor-types.js';
+import type { Projection } from '../projections/define-projection.js';
+import type { RebuildOptions, RebuildResult } from '../projections/rebuild-projection.js';
+import type { Decider } from '../sourcing/decider.js';
+import type { EventStore, RecordedEvent } from '../store/types.js';
+import { AppStateError, NoStoreError } from './app-errors.js';
+import {
+  DurableApp,
+  type AppRunnerOptions,
+  type CommandHandlerOptions,
+  type DurableHandlerContext,
+  type DurableSubscribeOptions,
+} from './durable-app.js';
 
 export interface TidingsOptions<
   Ev extends readonly AnyDefinition[],
@@ -40,6 +67,39 @@ export interface TidingsOptions<
   readonly closeTimeoutMs?: number;
   /** How long an awaited publish waits for room in full `wait` queues (see `EventBusOptions.queueWaitTimeoutMs`). Default 30 000. */
   readonly queueWaitTimeoutMs?: number;
+  /**
+   * The event store. With it, `publish` validates and appends to the stream the event's type
+   * declares, `subscribe` makes durable processors (a `name` is required) that receive events from
+   * the store — never also directly —, and projections are kept. Without it the app is the
+   * in-process bus. Moving from memory to SQLite to PostgreSQL changes this option only.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any store connection type
+  readonly store?: EventStore<any>;
+  /** Projections kept by the app (with a store): async ones run under `start()`, inline ones in publish's transaction. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- projections of any target and connection
+  readonly projections?: readonly Projection<any, any>[];
+  /** More processors run by `start()` (with a store). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- processors of any connection
+  readonly processors?: readonly Processor<any>[];
+  /** Settings of the processor runner (lease TTL, poll interval, stop timeout, onError, onParked…). */
+  readonly runner?: AppRunnerOptions;
+}
+
+/** Options of {@link Tidings.history}. */
+export interface HistoryOptions {
+  /** One event type or several. Default: every type. */
+  readonly type?: string | readonly string[];
+  /** The newest this many (returned oldest first). Integer 1..10 000; default 100. */
+  readonly limit?: number;
+}
+
+/** Options of {@link Tidings.replay}: a range of positions (bigint) or of recording times (Date). */
+export interface ReplayOptions {
+  readonly types?: readonly string[];
+  /** Inclusive start: a position or a time. Default the beginning. */
+  readonly from?: bigint | Date;
+  /** Inclusive end position, or exclusive end time. Default the head when called. */
+  readonly to?: bigint | Date;
 }
 
 const COMPONENT = 'createTidings';
@@ -58,6 +118,10 @@ const TIDINGS_KEYS = {
   maxDescendants: true,
   closeTimeoutMs: true,
   queueWaitTimeoutMs: true,
+  store: true,
+  projections: true,
+  processors: true,
+  runner: true,
 } satisfies OptionKeys<AnyTidingsOptions>;
 
 const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
@@ -78,6 +142,24 @@ function checkTidingsOptions(options: AnyTidingsOptions): void {
 }
 
 type E<Ev extends readonly AnyDefinition[]> = EventMapOf<Ev>;
+
+/** Options of the app's `subscribe`: the bus's, plus the processor settings used with a store. */
+export type TidingsSubscribeOptions<Env = Envelope> = SubscribeOptions<Env> & DurableSubscribeOptions;
+
+/** The app's `subscribe` (see {@link Tidings.subscribe}). */
+export interface TidingsSubscribe<Em extends EventMap, C extends AnyRequestMap, Q extends AnyRequestMap> {
+  <const P extends string>(
+    pattern: P & CheckedPattern<Em, P>,
+    handler: EventHandler<EnvelopeOf<Em, MatchingTypes<Em, P> & keyof Em & string>, HandlerContext<Em, C, Q>>,
+    options?: TidingsSubscribeOptions<EnvelopeOf<Em>>,
+  ): Subscription;
+  (
+    selector: { readonly category: string },
+    handler: EventHandler<EnvelopeOf<Em>, HandlerContext<Em, C, Q>>,
+    options?: TidingsSubscribeOptions<EnvelopeOf<Em>>,
+  ): Subscription;
+}
+
 type R<D extends readonly AnyDefinition[]> = RequestMapOf<D>;
 
 /**
@@ -95,12 +177,56 @@ export interface Tidings<
   readonly queries: QueryBus<R<Qr>, HandlerContext<E<Ev>, R<Cm>, R<Qr>>>;
   readonly publish: EventBus<E<Ev>, R<Cm>, R<Qr>>['publish'];
   readonly emit: EventBus<E<Ev>, R<Cm>, R<Qr>>['emit'];
-  readonly subscribe: EventBus<E<Ev>, R<Cm>, R<Qr>>['subscribe'];
+  /**
+   * Subscribes. Without a store: the in-process bus's subscribe. With a store: a durable processor
+   * (checkpointed, at least once, retried then parked) that must be added before `start()` and
+   * needs a `name`; options also take `concurrency`, `batch`, `onFailure`, `retry`, `startFrom`.
+   * Its handler's `ctx` is also the processor's context (`signal`, `attempt`, `delivery`…).
+   */
+  readonly subscribe: TidingsSubscribe<E<Ev>, R<Cm>, R<Qr>>;
   readonly send: CommandBus<R<Cm>>['send'];
   readonly query: QueryBus<R<Qr>>['send'];
+  /** The store given to createTidings, if any. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any store connection type
+  readonly store: EventStore<any> | undefined;
   /**
-   * Stops accepting messages, lets running command and query handlers finish (their publishes
-   * included), then closes the event bus, which drains its queues. The whole wait is bounded by
+   * With a store: starts the durable subscriptions, async projections and processors (takes their
+   * leases, catches up from their checkpoints, then runs live). Without one it does nothing.
+   */
+  start(): Promise<void>;
+  /**
+   * Graceful drain, bounded by `runner.stopTimeoutMs`: stops reading, lets in-flight handlers
+   * finish, writes the checkpoints, releases the leases. `start()` again continues from there.
+   */
+  stop(): Promise<void>;
+  /** Each running processor's state (empty without a store or before start). */
+  status(): ProcessorStatus[];
+  /** Waits until every running processor reached the store's head (for tests and scripts). */
+  catchUp(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /** The newest events (of a type), oldest first. Needs a store. */
+  history(options?: HistoryOptions): Promise<RecordedEvent[]>;
+  /** Hands stored events in a range to `handler`, in order (awaited); resolves to how many. Needs a store. */
+  replay(options: ReplayOptions, handler: (event: RecordedEvent) => unknown): Promise<number>;
+  /**
+   * A command handler bound to a decider and a stream: load, decide, append (inline projections in
+   * the same transaction), with conflict retries and the command id as the dedupe key. Register it
+   * with `app.commands.handle(type, …)`. Needs a store.
+   */
+  commandHandler<S, C extends Message, Ev2 extends Message, Res = void>(
+    decider: Decider<S, C, Ev2>,
+    options: CommandHandlerOptions<S, C, Res>,
+  ): (command: C & { readonly id?: string; readonly metadata?: Metadata }) => Promise<Res>;
+  /**
+   * Parked events of the app's processors (subscriptions, projections): list, inspect, retry one or
+   * all, skip. Retry and skip need the app started (they run through the processor's runner). Needs a store.
+   */
+  readonly parked: ParkedEventOperations;
+  /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
+  rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;
+  /**
+   * Stops the processors (as `stop()`; the store stays open, it is the caller's), stops accepting
+   * messages, lets running command and query handlers finish (their publishes included), then
+   * closes the event bus, which drains its queues. The whole wait is bounded by
    * `timeoutMs` (default `closeTimeoutMs`, 10 s) and `signal`: reaching either closes everything
    * anyway and rejects with `CloseIncompleteError` naming the handlers still running.
    */
@@ -162,6 +288,46 @@ export function createTidings<
     hub,
     COMPONENT,
   );
+  const store = options.store as EventStore | undefined;
+  if (store === undefined && (options.projections !== undefined || options.processors !== undefined)) {
+    throw new NoStoreError('createTidings({ projections, processors })');
+  }
+  const durable =
+    store === undefined
+      ? undefined
+      : new DurableApp({
+          store,
+          events: options.events,
+          projections: options.projections ?? [],
+          processors: options.processors ?? [],
+          runner: options.runner,
+          clock: options.clock,
+        });
+  if (durable !== undefined) {
+    const withParent = (message: Message, metadata: Metadata): Message => ({
+      ...message,
+      metadata: { ...metadata, ...message.metadata },
+    });
+    durable.connect(
+      (command, metadata) => commands.send(withParent(command, metadata)),
+      (query, metadata) => queries.send(withParent(query, metadata)),
+    );
+    // ctx.publish in command and query handlers appends to the store too, with causation carried.
+    hub.events = {
+      publishFrom: (event, publishOptions, parent) =>
+        durable.publish(event, publishOptions, {
+          correlationId: parent.metadata.correlationId ?? parent.id,
+          causationId: parent.id,
+        }),
+      emitFrom: () => {
+        throw emitRefused();
+      },
+    };
+  }
+  const needStore = (operation: string): DurableApp => {
+    if (durable === undefined) throw new NoStoreError(operation);
+    return durable;
+  };
   const closeTimeoutMs = positiveOption(
     COMPONENT,
     'closeTimeoutMs',
@@ -177,39 +343,155 @@ export function createTidings<
     }
     commands.stopAccepting();
     queries.stopAccepting();
-    return (closing ??= closeWithin(
-      {
-        what: 'the app',
-        clock: options.clock ?? systemClock,
-        defaultTimeoutMs: closeTimeoutMs,
-        setting: 'closeTimeoutMs',
-        drain: async () => {
-          // A command already running (its append done, say) must still be able to publish what it
-          // recorded: the event bus closes only after the running handlers finished.
-          await Promise.all([commands.drain(), queries.drain()]);
-          events.beginClose();
-          await events.drain();
+    const stopProcessors = durable === undefined ? undefined : durable.stop();
+    const closeBuses = (): Promise<void> =>
+      closeWithin(
+        {
+          what: 'the app',
+          clock: options.clock ?? systemClock,
+          defaultTimeoutMs: closeTimeoutMs,
+          setting: 'closeTimeoutMs',
+          drain: async () => {
+            // A command already running (its append done, say) must still be able to publish what it
+            // recorded: the event bus closes only after the running handlers finished.
+            await Promise.all([commands.drain(), queries.drain()]);
+            events.beginClose();
+            await events.drain();
+          },
+          unfinished: () => [...commands.unfinished(), ...queries.unfinished(), ...events.unfinished()],
+          release: () => {
+            events.beginClose();
+            events.release();
+          },
         },
-        unfinished: () => [...commands.unfinished(), ...queries.unfinished(), ...events.unfinished()],
-        release: () => {
-          events.beginClose();
-          events.release();
-        },
+        closeOptions,
+      );
+    // The processors drain first (their handlers may still publish); then the buses close.
+    return (closing ??= stopProcessors === undefined ? closeBuses() : stopProcessors.then(closeBuses, closeBuses));
+  };
+  const durableSubscribe = (
+    pattern: unknown,
+    handler: (event: RecordedEvent, ctx: DurableHandlerContext) => unknown,
+    subscribeOptions?: DurableSubscribeOptions & { readonly name?: string },
+  ): Subscription => {
+    const registered = needStore('subscribe').subscribe(pattern, handler, subscribeOptions);
+    let active = true;
+    const unsubscribe = (): void => {
+      if (!active) return;
+      registered.unsubscribe();
+      active = false;
+    };
+    return {
+      name: registered.name,
+      get active() {
+        return active;
       },
-      closeOptions,
-    ));
+      unsubscribe,
+      stats: () => ({ name: registered.name, mode: 'queued', active, queue: undefined }),
+      idle: () => (durable?.started === true ? durable.catchUp() : Promise.resolve()),
+      [Symbol.dispose]: unsubscribe,
+    };
   };
   const app = {
     events,
     commands,
     queries,
-    publish: events.publish.bind(events),
-    emit: events.emit.bind(events),
-    subscribe: events.subscribe.bind(events),
+    store: options.store,
+    publish:
+      durable === undefined
+        ? events.publish.bind(events)
+        : (event: Message, publishOptions?: Parameters<typeof events.publish>[1]) =>
+            durable.publish(event, publishOptions),
+    emit:
+      durable === undefined
+        ? events.emit.bind(events)
+        : () => {
+            throw emitRefused();
+          },
+    subscribe: durable === undefined ? events.subscribe.bind(events) : durableSubscribe,
     send: commands.send.bind(commands),
     query: queries.send.bind(queries),
+    start: () => durable?.start() ?? Promise.resolve(),
+    stop: () => durable?.stop() ?? Promise.resolve(),
+    status: () => durable?.status() ?? [],
+    catchUp: (catchUpOptions?: { readonly timeoutMs?: number }) =>
+      durable?.catchUp(catchUpOptions?.timeoutMs) ?? Promise.resolve(),
+    history: async (historyOptions?: HistoryOptions) => history(needStore('history()').store, historyOptions),
+    replay: async (replayOptions: ReplayOptions, handler: (event: RecordedEvent) => unknown) =>
+      replay(needStore('replay()').store, replayOptions, handler),
+    commandHandler: <S, C extends Message, Ev2 extends Message, Res>(
+      decider: Decider<S, C, Ev2>,
+      handlerOptions: CommandHandlerOptions<S, C, Res>,
+    ) => needStore('commandHandler()').commandHandler(decider, handlerOptions),
+    parked: durable?.parked ?? parkedWithoutStore(),
+    rebuild: async (name: string, rebuildOptions?: RebuildOptions) =>
+      needStore('rebuild()').rebuild(name, rebuildOptions),
     close,
     [Symbol.asyncDispose]: () => close(),
   };
-  return app;
+  return app as unknown as Tidings<Ev, Cm, Qr>;
+}
+
+function emitRefused(): AppStateError {
+  return new AppStateError(
+    'emit() is synchronous and cannot append to the store: with createTidings({ store }) use `await app.publish(event)` (or ctx.publish in handlers).',
+  );
+}
+
+async function history(store: EventStore, options: HistoryOptions = {}): Promise<RecordedEvent[]> {
+  assertKnownKeys('history', options, ['type', 'limit']);
+  const limit = integerOption('history', 'limit', options.limit ?? 100, 1);
+  const types =
+    options.type === undefined ? undefined : typeof options.type === 'string' ? [options.type] : [...options.type];
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll({
+    direction: 'backward',
+    limit: Math.min(limit, 10_000),
+    ...(types === undefined ? {} : { filter: { types } }),
+  })) {
+    events.push(event);
+  }
+  return events.reverse();
+}
+
+async function replay(
+  store: EventStore,
+  options: ReplayOptions,
+  handler: (event: RecordedEvent) => unknown,
+): Promise<number> {
+  assertKnownKeys('replay', options, ['types', 'from', 'to']);
+  if (typeof handler !== 'function') throw new AppStateError('replay(options, handler): handler must be a function.');
+  const filter = options.types === undefined ? undefined : { types: [...options.types] };
+  let count = 0;
+  if (options.from instanceof Date || options.to instanceof Date) {
+    if (!(options.from instanceof Date) || !(options.to instanceof Date)) {
+      throw new AppStateError(
+        'replay: give both `from` and `to` as Dates for a time range, or both as positions (bigint).',
+      );
+    }
+    for await (const event of store.readByTime({
+      from: options.from,
+      to: options.to,
+      ...(filter === undefined ? {} : { filter }),
+    })) {
+      await handler(event);
+      count++;
+    }
+    return count;
+  }
+  const to = options.to ?? (await store.headPosition());
+  for await (const event of store.readAll({
+    ...(options.from === undefined ? {} : { from: options.from }),
+    ...(filter === undefined ? {} : { filter }),
+  })) {
+    if (event.position > to) break;
+    await handler(event);
+    count++;
+  }
+  return count;
+}
+
+function parkedWithoutStore(): ParkedEventOperations {
+  const refuse = () => Promise.reject(new NoStoreError('parked'));
+  return { list: refuse, get: refuse, retry: refuse, retryAll: refuse, skip: refuse };
 }

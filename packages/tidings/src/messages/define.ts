@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js';
 import { assertMessageType } from './names.js';
 import type { Message } from './message.js';
 import type { Metadata } from './metadata.js';
@@ -46,6 +47,11 @@ export interface MessageDefinition<K extends MessageKind, T extends string, D, R
   readonly type: T;
   /** The Standard Schema that validates data where the message enters the system, if any. */
   readonly schema: StandardSchemaV1<unknown, D> | undefined;
+  /**
+   * Events only: the stream an event of this type is appended to by the app's `publish` (declared
+   * with `defineEvent(type, schema, { stream })`); undefined when the type declares none.
+   */
+  readonly stream?: StreamRule | undefined;
   /** Type guard: narrows any message to this one. */
   is(message: { readonly type: string } | null | undefined): message is Message<T, D>;
   /** Phantom: the result type, for commands and queries. */
@@ -103,19 +109,59 @@ function define<K extends MessageKind, T extends string, D, R>(
   });
 }
 
+/** Where an event goes: a function of the event returning its stream id (typed per definition in {@link EventOptions}). */
+export type StreamRule = (event: Message) => string;
+
+/** Options of {@link defineEvent}. */
+export interface EventOptions<T extends string, D> {
+  /**
+   * The stream an event of this type goes to when the app (`createTidings({ store })`) publishes
+   * it: a function of the event, e.g. `(e) => \`order-${e.data.orderId}\`` — one stream per entity,
+   * never one hot stream per type. Without it, `publish` needs an explicit `streamId`.
+   */
+  readonly stream?: (event: Message<T, D>) => string;
+}
+
 /**
  * Declares an event type: a dotted, past-tense name and, optionally, a Standard Schema (zod,
  * valibot, arktype…) or a `payload<T>()` type marker. Without either, the event carries `null` data.
  *
  * @example
- * const OrderPaid = defineEvent('order.paid', z.object({ orderId: z.string(), amount: z.number().int() }));
+ * const OrderPaid = defineEvent('order.paid', z.object({ orderId: z.string(), amount: z.number().int() }), {
+ *   stream: (e) => `order-${e.data.orderId}`,
+ * });
  * bus.emit(OrderPaid({ orderId: 'o-1', amount: 9900 }));
  */
 export function defineEvent<
   const T extends string,
   S extends StandardSchemaV1 | Payload<unknown> | undefined = undefined,
->(type: T, schema?: S): EventDefinition<T, DataOf<S>> {
-  return define('event', type, schema);
+>(type: T, schema?: S, options?: EventOptions<T, DataOf<S>>): EventDefinition<T, DataOf<S>> {
+  const definition = define<'event', T, DataOf<S>, void>('event', type, schema);
+  if (options === undefined) return definition;
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError(`defineEvent('${type}'): options must be an object { stream? }.`, [], {
+      code: 'INVALID_OPTION',
+    });
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'stream') {
+      throw new ValidationError(
+        `defineEvent('${type}'): unknown option '${key}'. Expected: stream.`,
+        [{ path: [key], message: 'unknown option' }],
+        { code: 'UNKNOWN_OPTION' },
+      );
+    }
+  }
+  if (options.stream !== undefined && typeof options.stream !== 'function') {
+    throw new ValidationError(
+      `defineEvent('${type}'): 'stream' must be a function of the event returning its stream id, got ${typeof options.stream}.`,
+      [{ path: ['stream'], message: 'not a function' }],
+      { code: 'INVALID_OPTION' },
+    );
+  }
+  return options.stream === undefined
+    ? definition
+    : Object.assign(definition, { stream: options.stream as StreamRule });
 }
 
 /**

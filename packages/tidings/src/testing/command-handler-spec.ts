@@ -23,8 +23,12 @@ import {
 
 /** Where a {@link CommandHandlerSpec} runs. */
 export interface CommandHandlerSpecOptions<S> {
-  /** The store to run against; each run gets a fresh in-memory store by default. A function is called once per run. */
-  readonly store?: CommandStore | (() => CommandStore) | undefined;
+  /**
+   * The store to run against; each run gets a fresh in-memory store by default. A factory (sync or
+   * async, e.g. `() => sqliteEventStore(':memory:')`) is called once per run, and the store it made
+   * is closed after the run; a store given as is stays open (it is yours).
+   */
+  readonly store?: CommandStore | (() => CommandStore | Promise<CommandStore>) | undefined;
   /** The stream; default a new `spec-<uuid>` per run, so runs on one store never meet. */
   readonly streamId?: string | undefined;
   /** Passed to `handleCommand` (snapshots, upcast, retry…). */
@@ -94,8 +98,9 @@ function thenStep<S, C extends Message, E extends Message>(
   const context = `When ${command.type} is handled${given.length === 0 ? '' : ` given ${given.length} event(s)`}`;
 
   const run = async (): Promise<Run<S, E>> => {
-    const store = typeof options.store === 'function' ? options.store() : (options.store ?? createInMemoryEventStore());
-    const owned = options.store === undefined;
+    const store =
+      typeof options.store === 'function' ? await options.store() : (options.store ?? createInMemoryEventStore());
+    const owned = options.store === undefined || typeof options.store === 'function';
     const streamId = options.streamId ?? `spec-${uuidv7()}`;
     try {
       if (given.length > 0) {
@@ -117,7 +122,7 @@ function thenStep<S, C extends Message, E extends Message>(
         return { ok: false, error, appended: await readFrom(store, streamId, after) };
       }
     } finally {
-      if (owned) await (store as EventStore).close();
+      if (owned && typeof (store as Partial<EventStore>).close === 'function') await (store as EventStore).close();
     }
   };
 

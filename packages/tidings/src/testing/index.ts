@@ -14,3 +14,11 @@ export { SpecFailedError } from './spec-error.js';
 export type { ErrorExpectation } from './spec-error.js';
 export { runToHead } from './run-to-head.js';
 export type { RunToHeadOptions } from './run-to-head.js';
+export { ProjectionSpec } from './projection-spec.js';
+export type {
+  ProjectionSpecOptions,
+  ProjectionRead,
+  ProjectionSpecGiven,
+  ProjectionSpecWhen,
+  ProjectionSpecThen,
+} from './projection-spec.js';
