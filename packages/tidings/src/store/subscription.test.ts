@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '../time/fake-clock.js';
 import { createInMemoryEventStore } from './memory-store.js';
 import type { RecordedEvent } from './types.js';
 
@@ -104,11 +105,14 @@ describe('processing state (memory)', () => {
   });
 
   it('fences writes by lease epoch', async () => {
-    await using store = createInMemoryEventStore();
-    const a = (await store.processing.acquireLease({ processor: 'p', owner: 'a', ttlMs: 1 }))!;
+    // Leases are timed by the store's clock: a fake one makes expiry exact, whatever the machine's load.
+    const clock = createFakeClock({ now: 0 });
+    await using store = createInMemoryEventStore({ clock });
+    const a = (await store.processing.acquireLease({ processor: 'p', owner: 'a', ttlMs: 1000 }))!;
     expect(a.epoch).toBe(1n);
+    await clock.advance(999);
     expect(await store.processing.acquireLease({ processor: 'p', owner: 'b', ttlMs: 60_000 })).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 5));
+    await clock.advance(1);
     const b = (await store.processing.acquireLease({ processor: 'p', owner: 'b', ttlMs: 60_000 }))!;
     expect(b.epoch).toBe(2n);
     await expect(
