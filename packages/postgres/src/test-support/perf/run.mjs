@@ -21,7 +21,11 @@ try {
     format: 'esm',
     target: 'node20',
     external: ['pg'],
-    alias: { tidings: join(repoRoot, 'packages/tidings/src/index.ts') },
+    alias: {
+      // The subpath first: an alias of the bare name would also rewrite 'tidings/store-kit' into a path under index.ts.
+      'tidings/store-kit': join(repoRoot, 'packages/tidings/src/store-kit/index.ts'),
+      tidings: join(repoRoot, 'packages/tidings/src/index.ts'),
+    },
     logLevel: 'error',
   });
   const r = spawnSync(process.execPath, [join(dir, 'compare.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
