@@ -3,7 +3,7 @@ import { categoryOf, ConcurrencyError, StreamDeletedError, TidingsError } from '
 import { resolveIdempotentAppend } from 'tidings/store-kit';
 import type { AppendResult, ExpectedVersion } from 'tidings';
 import type { MemberOutcome, PreparedEvent, StoredEventRef } from 'tidings/store-kit';
-import { batchAppendSql, lockStreamsSql } from './sql/batch-append.js';
+import { batchAppendSql, lastPositionSql, lockStreamsSql } from './sql/batch-append.js';
 import { loneAppendSql } from './sql/lone-append.js';
 import { statementName } from './sql/identifiers.js';
 import { streamHash } from './stream-hash.js';
@@ -79,18 +79,17 @@ export async function runAppendBatch(
       lookupAll = true;
     }
   }
-  const statement = batchStatement(schema, guarded);
   if (!autocommit) {
     await client.query({
       ...(guarded ? { name: statementName('lock', schema) } : {}),
       text: lockStreamsSql(`"${schema}"`),
       values: [appends.map((a) => a.streamId)],
     });
-    return runBatchStatement(client, statement, appends, now, false);
+    return runBatchStatement(client, schema, guarded, appends, now, false, true);
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      return await runBatchStatement(client, statement, appends, now, lookupAll);
+      return await runBatchStatement(client, schema, guarded, appends, now, lookupAll, false);
     } catch (error) {
       // A stream created, or an id stored, by a writer that committed after this statement's
       // snapshot: nothing was written (autocommit); run it again with a new snapshot.
@@ -132,10 +131,10 @@ function cached(key: string, schema: string, build: () => Statement): Statement 
  * unnamed and planned per call: without the guard a generic plan made while the tables were tiny
  * could keep sequential scans.
  */
-function batchStatement(schema: string, guarded: boolean): Statement {
-  return cached(guarded ? 'batch' : 'batch_unnamed', schema, () => {
-    const text = batchAppendSql(`"${schema}"`);
-    return guarded ? { name: statementName('batch', schema), text } : { text };
+function batchStatement(schema: string, shape: 'lean' | 'full', guarded: boolean): Statement {
+  return cached(`batch_${shape}${guarded ? '' : '_unnamed'}`, schema, () => {
+    const text = batchAppendSql(`"${schema}"`, shape);
+    return guarded ? { name: statementName(`batch_${shape}`, schema), text } : { text };
   });
 }
 
@@ -223,13 +222,15 @@ export async function runLoneAppend(
   return { ok: true, result: { nextVersion: BigInt(row.version), position: BigInt(row.position) } };
 }
 
-/** One run of the batch statement for the whole batch. */
+/** One run of the batch statement for the whole batch (`inTransaction`: in a caller's transaction). */
 async function runBatchStatement(
   client: PoolClient,
-  statement: Statement,
+  schema: string,
+  guarded: boolean,
   appends: readonly PreparedAppend[],
   now: Date,
   lookupAll: boolean,
+  inTransaction: boolean,
 ): Promise<AppendOutcome[]> {
   const n = appends.length;
   const streams = new Array<string>(n);
@@ -251,6 +252,7 @@ async function runBatchStatement(
   const lookup: string[] = [];
   // Running versions: each append's rank among this batch's appends to its stream.
   let seen: Map<string, number> | undefined;
+  let repeated = false;
   let off = 0;
   for (let i = 0; i < n; i++) {
     const a = appends[i]!;
@@ -263,6 +265,7 @@ async function runBatchStatement(
     if (n > 1) {
       seen ??= new Map();
       const rank = (seen.get(a.streamId) ?? 0) + 1;
+      if (rank > 1) repeated = true;
       ranks[i] = rank;
       seen.set(a.streamId, rank);
     } else {
@@ -285,29 +288,29 @@ async function runBatchStatement(
       if (look) lookup.push(ev.id);
     }
   }
-  const result = await client.query<BatchRow>({
-    ...statement,
-    values: [
-      streams,
-      kinds,
-      expected,
-      counts,
-      ranks,
-      categories,
-      hashes,
-      offs,
-      ids,
-      types,
-      data,
-      meta,
-      corr,
-      caus,
-      schemaVersions,
-      apps,
-      now,
-      lookup,
-    ],
-  });
+  const lean = !inTransaction && !repeated && lookup.length === 0;
+  const values: unknown[] = [
+    streams,
+    kinds,
+    expected,
+    counts,
+    ranks,
+    categories,
+    hashes,
+    offs,
+    ids,
+    types,
+    data,
+    meta,
+    corr,
+    caus,
+    schemaVersions,
+    apps,
+    now,
+  ];
+  // The lean shape has nothing to look up ($18 is not in it).
+  if (!lean) values.push(lookup);
+  const result = await client.query<BatchRow>({ ...batchStatement(schema, lean ? 'lean' : 'full', guarded), values });
   const rows = result.rows;
   if (rows.length !== n) {
     throw new TidingsError(
@@ -316,8 +319,27 @@ async function runBatchStatement(
     );
   }
   const outcomes = new Array<AppendOutcome>(n);
-  for (let i = 0; i < n; i++) outcomes[i] = toOutcome(rows[i]!, appends[i]!);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    // An empty append that passed, to a stream this batch did not write before it: its position is
+    // its stream's last event's, looked up after the fact (rare; see lastPositionSql).
+    if (row.status === 1 && row.position === null) row.position = await lastPosition(client, schema, appends[i]!, row);
+    outcomes[i] = toOutcome(row, appends[i]!);
+  }
   return outcomes;
+}
+
+async function lastPosition(
+  client: PoolClient,
+  schema: string,
+  append: PreparedAppend,
+  row: BatchRow,
+): Promise<string> {
+  const r = await client.query<{ position: string }>({
+    text: lastPositionSql(`"${schema}"`),
+    values: [append.streamId, row.version],
+  });
+  return r.rows[0]!.position;
 }
 
 function toOutcome(row: BatchRow, append: PreparedAppend): AppendOutcome {

@@ -76,6 +76,35 @@ describe.skipIf(!available)('postgres write path', () => {
     expect(await sql(`select 1 from "${store.schema}".streams where stream_id = 'mix-b'`)).toEqual([]);
   });
 
+  it("an empty append reports its stream's last event position after lone appends, truncation and soft deletion", async () => {
+    const store = await stores.open();
+    const ev = (data: number) => [{ type: 't.x', data }];
+    await store.append('pos-1', ev(1)); // new stream: the batch statement
+    await store.append('other-1', ev(2));
+    // Lone statement (existing stream): it does not keep streams.last_position current.
+    expect(await store.append('pos-1', ev(3), { expectedVersion: 1n })).toEqual({ nextVersion: 2n, position: 3n });
+    expect(await store.append('pos-1', [])).toEqual({ nextVersion: 2n, position: 3n });
+    expect(await store.append('pos-1', [], { expectedVersion: 2n })).toEqual({ nextVersion: 2n, position: 3n });
+    // Every event removed: the position is what the removal recorded.
+    await store.truncateBefore('pos-1', 3n);
+    expect(await collect(store.readStream('pos-1'))).toEqual([]);
+    expect(await store.append('pos-1', [])).toEqual({ nextVersion: 2n, position: 3n });
+    expect(await store.append('pos-1', ev(4), { expectedVersion: 2n })).toEqual({ nextVersion: 3n, position: 4n });
+    await store.deleteStream('pos-1');
+    expect(await store.append('pos-1', [], { expectedVersion: 'no-stream' })).toEqual({
+      nextVersion: 3n,
+      position: 4n,
+    });
+    // In a batch, after an append of the same batch that wrote: that append's last position.
+    const [a, b] = await Promise.all([store.append('pos-1', ev(5)), store.append('pos-1', [])]);
+    expect(a).toEqual({ nextVersion: 4n, position: 5n });
+    expect(b).toEqual({ nextVersion: 4n, position: 5n });
+    // In a transaction.
+    await store.transaction(async (tx) => {
+      expect(await tx.append('pos-1', [], { expectedVersion: 4n })).toEqual({ nextVersion: 4n, position: 5n });
+    });
+  });
+
   it('hides events beyond retention in full, prepared $all pages, and shows them once retention is lifted', async () => {
     const store = await stores.open({ readPageSize: 2 });
     for (let i = 0; i < 3; i++) {
