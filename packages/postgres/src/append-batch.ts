@@ -1,12 +1,12 @@
 import type { PoolClient } from 'pg';
-import { categoryOf, ConcurrencyError, StreamDeletedError, TidingsError } from 'tidings';
+import { ConcurrencyError, StreamDeletedError, TidingsError } from 'tidings';
 import { resolveIdempotentAppend } from 'tidings/store-kit';
 import type { AppendResult, ExpectedVersion } from 'tidings';
 import type { MemberOutcome, PreparedEvent, StoredEventRef } from 'tidings/store-kit';
 import { batchAppendSql, lastPositionSql, lockStreamsSql } from './sql/batch-append.js';
 import { loneAppendSql } from './sql/lone-append.js';
 import { statementName } from './sql/identifiers.js';
-import { streamHash } from './stream-hash.js';
+import { streamKeys } from './stream-hash.js';
 
 /** One validated, encoded append waiting to be written. */
 export interface PreparedAppend {
@@ -163,6 +163,7 @@ export async function runLoneAppend(
   const e = a.expectedVersion;
   const kind = typeof e === 'bigint' ? 3 : KINDS[e]!;
   const value = typeof e === 'bigint' ? e.toString() : null;
+  const { category, hash } = streamKeys(a.streamId);
   let values: unknown[];
   if (single) {
     const ev = a.events[0]!;
@@ -170,9 +171,10 @@ export async function runLoneAppend(
       a.streamId,
       kind,
       value,
-      categoryOf(a.streamId),
-      streamHash(a.streamId),
-      now,
+      category,
+      hash,
+      // ISO text: pg's own Date formatting (local time with an offset) costs more per call.
+      now.toISOString(),
       ev.id,
       ev.type,
       ev.data,
@@ -200,21 +202,7 @@ export async function runLoneAppend(
       caus[k] = ev.causationId ?? null;
       sv[k] = ev.schemaVersion;
     }
-    values = [
-      a.streamId,
-      kind,
-      value,
-      categoryOf(a.streamId),
-      streamHash(a.streamId),
-      now,
-      ids,
-      types,
-      data,
-      meta,
-      corr,
-      caus,
-      sv,
-    ];
+    values = [a.streamId, kind, value, category, hash, now.toISOString(), ids, types, data, meta, corr, caus, sv];
   }
   const result = await client.query<LoneRow>({ ...loneStatement(schema, single, lookup), values });
   const row = result.rows[0];
@@ -271,8 +259,9 @@ async function runBatchStatement(
     } else {
       ranks[i] = 1;
     }
-    categories[i] = categoryOf(a.streamId);
-    hashes[i] = streamHash(a.streamId);
+    const keys = streamKeys(a.streamId);
+    categories[i] = keys.category;
+    hashes[i] = keys.hash;
     offs[i] = off;
     off += cnt;
     const look = lookupAll || a.generatedIds !== true;
@@ -306,7 +295,7 @@ async function runBatchStatement(
     caus,
     schemaVersions,
     apps,
-    now,
+    now.toISOString(),
   ];
   // The lean shape has nothing to look up ($18 is not in it).
   if (!lean) values.push(lookup);
