@@ -44,8 +44,8 @@ describe.skipIf(!available)('postgres lone-append statement', () => {
   const stores = storeFactory('lone');
   afterAll(() => stores.cleanup());
 
-  /** The lone statement's plans (auto_explain) after its tables grew under plans made from tiny statistics. */
-  async function lonePlansAfterGrowth(guarded: boolean): Promise<string> {
+  /** The lone statement's plans (auto_explain): made from tiny statistics, and after its tables grew. */
+  async function lonePlansAfterGrowth(guarded: boolean): Promise<{ tiny: string; grown: string }> {
     const store = await stores.open();
     const s = store.schema;
     const client = await connect(guarded);
@@ -77,39 +77,44 @@ describe.skipIf(!available)('postgres lone-append statement', () => {
         await sql(`alter table "${s}".${t} set (autovacuum_enabled = false)`);
         await sql(`vacuum analyze "${s}".${t}`);
       }
+      await client.query(
+        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice`,
+      );
       // ...and enough calls of every shape that the generic plans are made from them...
       for (let i = 0; i < 8; i++) for (const [n, g] of shapes) await append(`early-${i % 3}`, n, g);
+      const tiny = notices.splice(0).slice(-shapes.length).join('\n');
       // ...then the tables grow, with no ANALYZE to invalidate those plans.
       await sql(`insert into "${s}".streams (stream_id, version) select 'bulk-' || g, 4 from generate_series(1, 20000) g;
         insert into "${s}".events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
           select 1000 + g, gen_random_uuid(), 'bulk-' || (g % 20000), 1 + g / 20000, 'bulk', 0, 't.x', '{}', '{}', 1, now()
           from generate_series(1, 80000) g;
         update "${s}".head set position = 81000`);
-      await client.query(
-        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice`,
-      );
       for (const [n, g] of shapes) await append('early-1', n, g);
       expect(notices).toHaveLength(shapes.length);
-      return notices.join('\n');
+      return { tiny, grown: notices.join('\n') };
     } finally {
       await client.end();
     }
   }
 
   it('keeps its plans index-driven on guarded connections, and looks ids up only when the caller supplied them', async () => {
-    const plans = await lonePlansAfterGrowth(true);
-    expect(plans).not.toMatch(/Seq Scan on (events|streams)/);
-    expect(plans).not.toContain('JIT:');
+    const { tiny, grown } = await lonePlansAfterGrowth(true);
+    for (const plans of [tiny, grown]) {
+      expect(plans).not.toMatch(/Seq Scan on (events|streams)/);
+      expect(plans).not.toContain('JIT:');
+    }
     // One plan per shape, in order: generated ids, caller ids, generated ids, caller ids.
-    const lookups = plans
+    const lookups = grown
       .split('Query Text:')
       .slice(1)
       .map((p) => /Scan using events_event_id_key/.test(p));
     expect(lookups).toEqual([false, true, false, true]);
   });
 
-  it('negative control: without the guard, its plans made from tiny statistics keep sequential scans', async () => {
-    expect(await lonePlansAfterGrowth(false)).toMatch(/Seq Scan on (events|streams)/);
+  // (The plans after the growth are not asserted without the guard: a shared server rebuilds every
+  // cached plan of a session when other sessions' DDL overflows the invalidation queue.)
+  it('negative control: without the guard, its plans made from tiny statistics scan the tables sequentially', async () => {
+    expect((await lonePlansAfterGrowth(false)).tiny).toMatch(/Seq Scan on (events|streams)/);
   });
 
   it('a generated id that is already stored (a collision) gets the exact idempotent answer and writes nothing else', async () => {

@@ -126,12 +126,12 @@ describe.skipIf(!available)('postgres write path', () => {
   });
 
   /**
-   * The batch statement's plans (auto_explain) for calls made after its tables grew under plans
-   * made while they were tiny. It is a named statement on the store's own connections, which
-   * carry the plan guard (enable_seqscan and jit off for the session); `guard: false` runs the
-   * same named statement on a connection without it (the negative control).
+   * The batch statement's plans (auto_explain): generic plans made while its tables are tiny, and
+   * the plans of calls after the tables grew. It is a named statement on the store's own
+   * connections, which carry the plan guard (enable_seqscan and jit off for the session);
+   * `guard: false` runs the same named statement on a connection without it (negative control).
    */
-  async function plansAfterGrowth(guard: boolean): Promise<string> {
+  async function plansAfterGrowth(guard: boolean): Promise<{ tiny: string; grown: string }> {
     const store = await stores.open();
     const s = store.schema;
     const client = new pg.Client({ connectionString: PG_URL });
@@ -172,34 +172,42 @@ describe.skipIf(!available)('postgres write path', () => {
         await sql(`alter table "${s}".${t} set (autovacuum_enabled = false)`);
         await sql(`vacuum analyze "${s}".${t}`);
       }
+      await client.query(
+        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice`,
+      );
       // ...and plans made on this connection's first calls, from them...
       for (let i = 0; i < 8; i++) await append([`early-${i % 3}`, `early-${(i % 3) + 3}`], 2, i % 2 === 0);
+      const tiny = notices.splice(0).slice(-2).join('\n');
       // ...then the tables grow (no ANALYZE, so nothing invalidates those plans).
       await sql(`insert into "${s}".streams (stream_id, version) select 'bulk-' || g, 4 from generate_series(1, 20000) g;
         insert into "${s}".events (position, event_id, stream_id, version, category, stream_hash, type, data, metadata, schema_version, recorded_at)
           select 1000 + g, gen_random_uuid(), 'bulk-' || (g % 20000), 1 + g / 20000, 'bulk', 0, 't.x', '{}', '{}', 1, now()
           from generate_series(1, 80000) g;
         update "${s}".head set position = 81000`);
-      await client.query(
-        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice`,
-      );
       await append(['late-1', 'early-1'], 3, true);
       await append(['early-2', 'late-2'], 1, false);
-      const plans = notices.join('\n');
-      expect(plans).toContain('Insert on events');
-      return plans;
+      const grown = notices.join('\n');
+      expect(tiny).toContain('Insert on events');
+      expect(grown).toContain('Insert on events');
+      return { tiny, grown };
     } finally {
       await client.end();
     }
   }
 
-  it("keeps the batch statement's plans index-driven and free of JIT after its tables grow", async () => {
-    const plans = await plansAfterGrowth(true);
-    expect(plans).not.toMatch(/Seq Scan on (events|streams)/);
-    expect(plans).not.toContain('JIT:');
+  it("keeps the batch statement's plans index-driven and free of JIT, made while its tables are tiny and after they grow", async () => {
+    const { tiny, grown } = await plansAfterGrowth(true);
+    for (const plans of [tiny, grown]) {
+      expect(plans).not.toMatch(/Seq Scan on (events|streams)/);
+      expect(plans).not.toContain('JIT:');
+    }
   });
 
-  it('negative control: without the guard, plans made while the tables were tiny keep sequential scans', async () => {
-    expect(await plansAfterGrowth(false)).toMatch(/Seq Scan on (events|streams)/);
+  // Without the guard the generic plans made while the tables are tiny scan them sequentially,
+  // and the plan cache would keep those plans as the tables grow. (What the plans look like after
+  // the growth is not asserted here: a shared server rebuilds every cached plan of a session when
+  // other sessions' DDL overflows the invalidation queue, which heals them by luck.)
+  it('negative control: without the guard, the plans made while the tables are tiny scan them sequentially', async () => {
+    expect((await plansAfterGrowth(false)).tiny).toMatch(/Seq Scan on (events|streams)/);
   });
 });
