@@ -138,11 +138,11 @@ function batchStatement(schema: string, shape: 'lean' | 'full', guarded: boolean
   });
 }
 
-function loneStatement(schema: string, single: boolean, lookup: boolean): Statement {
-  const key = `lone_${single ? 'one' : 'many'}${lookup ? '_ids' : ''}`;
+function loneStatement(schema: string, single: boolean, lookup: boolean, plain: boolean): Statement {
+  const key = `lone_${single ? 'one' : plain ? 'plain' : 'many'}${lookup ? '_ids' : ''}`;
   return cached(key, schema, () => ({
     name: statementName(key, schema),
-    text: loneAppendSql(`"${schema}"`, { single, lookup }),
+    text: loneAppendSql(`"${schema}"`, { single, lookup, plain }),
   }));
 }
 
@@ -165,6 +165,7 @@ export async function runLoneAppend(
   const value = typeof e === 'bigint' ? e.toString() : null;
   const { category, hash } = streamKeys(a.streamId);
   let values: unknown[];
+  let plain = !single;
   if (single) {
     const ev = a.events[0]!;
     values = [
@@ -189,22 +190,24 @@ export async function runLoneAppend(
     const types = new Array<string>(n);
     const data = new Array<string>(n);
     const meta = new Array<string>(n);
-    const corr = new Array<string | null>(n);
-    const caus = new Array<string | null>(n);
-    const sv = new Array<number>(n);
     for (let k = 0; k < n; k++) {
       const ev = a.events[k]!;
       ids[k] = ev.id;
       types[k] = ev.type;
       data[k] = ev.data;
       meta[k] = ev.metadata;
-      corr[k] = ev.correlationId ?? null;
-      caus[k] = ev.causationId ?? null;
-      sv[k] = ev.schemaVersion;
+      if (ev.correlationId !== undefined || ev.causationId !== undefined || ev.schemaVersion !== 1) plain = false;
     }
-    values = [a.streamId, kind, value, category, hash, now.toISOString(), ids, types, data, meta, corr, caus, sv];
+    values = [a.streamId, kind, value, category, hash, now.toISOString(), ids, types, data, meta];
+    if (!plain) {
+      values.push(
+        a.events.map((ev) => ev.correlationId ?? null),
+        a.events.map((ev) => ev.causationId ?? null),
+        a.events.map((ev) => ev.schemaVersion),
+      );
+    }
   }
-  const result = await client.query<LoneRow>({ ...loneStatement(schema, single, lookup), values });
+  const result = await client.query<LoneRow>({ ...loneStatement(schema, single, lookup, plain), values });
   const row = result.rows[0];
   if (row === undefined) return undefined;
   return { ok: true, result: { nextVersion: BigInt(row.version), position: BigInt(row.position) } };

@@ -105,6 +105,44 @@ describe.skipIf(!available)('postgres write path', () => {
     });
   });
 
+  it('stores correlation, causation and schema version through every statement shape', async () => {
+    const store = await stores.open();
+    const meta = { correlationId: 'c-1', causationId: 'k-1', schemaVersion: 3 };
+    const rows = async (streamId: string) =>
+      sql<{ c: string | null; k: string | null; v: number }>(
+        `select correlation_id c, causation_id k, schema_version v from "${store.schema}".events where stream_id = $1 order by version`,
+        [streamId],
+      );
+    const appendBoth = (streamId: string, expectedVersion?: bigint) =>
+      store.append(
+        streamId,
+        [
+          { type: 't.x', data: 1 },
+          { type: 't.x', data: 2, metadata: meta },
+        ],
+        expectedVersion === undefined ? undefined : { expectedVersion },
+      );
+    const expected = [
+      { c: null, k: null, v: 1 },
+      { c: 'c-1', k: 'k-1', v: 3 },
+    ];
+    await appendBoth('meta-1'); // new stream: the batch statement
+    expect(await rows('meta-1')).toEqual(expected);
+    await appendBoth('meta-1', 2n); // existing stream: the lone statement, events as arrays
+    expect((await rows('meta-1')).slice(2)).toEqual(expected);
+    await store.append(
+      'meta-1',
+      [
+        { type: 't.x', data: 3 },
+        { type: 't.x', data: 4 },
+      ],
+      { expectedVersion: 4n },
+    );
+    expect((await rows('meta-1')).slice(4)).toEqual([expected[0], expected[0]]); // the plain shape
+    await store.append('meta-1', [{ type: 't.x', data: 5, metadata: meta }], { expectedVersion: 6n }); // one event
+    expect((await rows('meta-1')).slice(6)).toEqual([expected[1]]);
+  });
+
   it('hides events beyond retention in full, prepared $all pages, and shows them once retention is lifted', async () => {
     const store = await stores.open({ readPageSize: 2 });
     for (let i = 0; i < 3; i++) {

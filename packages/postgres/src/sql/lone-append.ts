@@ -26,14 +26,19 @@
  * Parameters: $1 stream, $2 expected-version kind (0 any, 2 exists, 3 exact; never 1), $3 the
  * exact version, $4 category, $5 stream hash, $6 recorded-at candidate, then per event $7 id,
  * $8 type, $9 data, $10 metadata, $11 correlation id, $12 causation id, $13 schema version
- * (scalars when `single`, arrays otherwise).
+ * (scalars when `single`, arrays otherwise; only $7–$10 when `plain`).
  */
-export function loneAppendSql(s: string, shape: { single: boolean; lookup: boolean }): string {
+export function loneAppendSql(s: string, shape: { single: boolean; lookup: boolean; plain?: boolean }): string {
   const n = shape.single ? '1' : 'cardinality($7::uuid[])';
+  // `plain` (several events, none with a correlation or causation id, all at schema version 1, the
+  // usual case): those three arrays are not sent, saving their encoding and parsing per event.
   const source = shape.single
     ? `(select 1 as u_k, $7::uuid as u_id, $8::text as u_type, $9::text as u_data, $10::text as u_meta,
              $11::text as u_corr, $12::text as u_caus, $13::integer as u_sv) e`
-    : `unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[])
+    : shape.plain === true
+      ? `(select u.*, null::text as u_corr, null::text as u_caus, 1 as u_sv
+            from unnest($7::uuid[], $8::text[], $9::text[], $10::text[]) with ordinality as u(u_id, u_type, u_data, u_meta, u_k)) e`
+      : `unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[])
          with ordinality as e(u_id, u_type, u_data, u_meta, u_corr, u_caus, u_sv, u_k)`;
   // Ids the store generated (fresh UUIDv7s) cannot be stored already: no look-up for them. The
   // unique index on event_id still refuses a collision, as a unique_violation.
