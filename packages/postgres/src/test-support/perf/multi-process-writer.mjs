@@ -4,8 +4,8 @@
 //            held until its commit, WAL flush included (decision 0300);
 //   early  — the same head, but the append commits asynchronously (synchronous_commit off, set in
 //            the statement) so the head is released before the flush, and a second transaction
-//            (`select pg_current_xact_id()`, synchronous) then waits for the flush before the
-//            append counts as acknowledged (decision 0311, candidate B);
+//            (a transactional logical message, synchronous: see FLUSH_BARRIER_SQL) then waits for
+//            the flush before the append counts as acknowledged (decision 0311, candidate B);
 //   seq    — a plain sequence (raw pg's way; a follower by position can skip: negative control).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -37,7 +37,7 @@ while (Date.now() < end) {
     values: [stream, v, randomUUID(), JSON.stringify({ n: v, note: 'an ordinary short note' })],
   });
   if (r.rowCount !== 1) throw new Error('conflict');
-  if (mode === 'early') await c.query({ name: 'b', text: 'select pg_current_xact_id()' });
+  if (mode === 'early') await c.query({ name: 'b', text: `select pg_logical_emit_message(true, 'tidings', '')` });
   v++;
 }
 console.log(JSON.stringify({ n: v }));
