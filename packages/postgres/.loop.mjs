@@ -8,41 +8,41 @@ var TidingsError = class extends Error {
 };
 var ValidationError = class extends TidingsError {
   constructor(message, issues = [], options) {
-    super(options?.code ?? "VALIDATION_FAILED", message, options);
+    super(options?.code ?? 'VALIDATION_FAILED', message, options);
     this.issues = issues;
   }
 };
 var TimeoutError = class extends TidingsError {
   constructor(message, timeoutMs, options) {
-    super("TIMEOUT", message, options);
+    super('TIMEOUT', message, options);
     this.timeoutMs = timeoutMs;
   }
 };
 var AbortedError = class extends TidingsError {
   constructor(what, reason) {
     super(
-      "ABORTED",
-      `${what} was aborted: its AbortSignal fired${reason instanceof Error ? ` (${reason.message})` : ""}.`,
+      'ABORTED',
+      `${what} was aborted: its AbortSignal fired${reason instanceof Error ? ` (${reason.message})` : ''}.`,
       {
-        cause: reason
-      }
+        cause: reason,
+      },
     );
   }
 };
 
 // packages/tidings/src/time/clock.ts
 function sleepOn(clock, ms, signal) {
-  if (signal?.aborted) return Promise.reject(new AbortedError("sleep", signal.reason));
+  if (signal?.aborted) return Promise.reject(new AbortedError('sleep', signal.reason));
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       timer.cancel();
-      reject(new AbortedError("sleep", signal?.reason));
+      reject(new AbortedError('sleep', signal?.reason));
     };
     const timer = clock.setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 var MAX_TIMER_MS = 2147483647;
@@ -62,30 +62,30 @@ var systemClock = {
   },
   sleep(ms, signal) {
     return sleepOn(systemClock, ms, signal);
-  }
+  },
 };
 
 // packages/tidings/src/messages/names.ts
-var SEGMENT = "[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?";
+var SEGMENT = '[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?';
 var TYPE_RE = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT})*$`);
 var PATTERN_SEGMENT_RE = new RegExp(`^(?:${SEGMENT}|\\*|\\*\\*)$`);
 var MAX_TYPE_LENGTH = 200;
-function assertMessageType(type, what = "message type") {
-  if (typeof type !== "string" || type.length === 0 || type.length > MAX_TYPE_LENGTH || !TYPE_RE.test(type)) {
+function assertMessageType(type, what = 'message type') {
+  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH || !TYPE_RE.test(type)) {
     throw new ValidationError(
       `Invalid ${what} ${JSON.stringify(type)}: expected dot-separated segments of letters, digits, '_' or '-', such as 'order.paid' (no empty segments, no wildcards, at most ${MAX_TYPE_LENGTH} characters).`,
-      [{ path: ["type"], message: "malformed type name" }],
-      { code: "INVALID_TYPE" }
+      [{ path: ['type'], message: 'malformed type name' }],
+      { code: 'INVALID_TYPE' },
     );
   }
 }
 function categoryOf(streamId) {
-  const dash = streamId.indexOf("-");
+  const dash = streamId.indexOf('-');
   return dash === -1 ? streamId : streamId.slice(0, dash);
 }
 
 // packages/tidings/src/messages/ids.ts
-var HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+var HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 var defaultRandom = (bytes) => {
   globalThis.crypto.getRandomValues(bytes);
 };
@@ -104,7 +104,7 @@ function uuidv7Generator(options = {}) {
         random(pool);
         poolAt = 0;
       }
-      counter = pool[poolAt] << 3 & 2047;
+      counter = (pool[poolAt] << 3) & 2047;
     } else {
       ms = lastMs;
       counter++;
@@ -121,7 +121,28 @@ function uuidv7Generator(options = {}) {
     poolAt += 8;
     const hi = Math.floor(ms / 65536);
     const lo = ms & 65535;
-    return HEX[hi >>> 24 & 255] + HEX[hi >>> 16 & 255] + HEX[hi >>> 8 & 255] + HEX[hi & 255] + "-" + HEX[lo >>> 8] + HEX[lo & 255] + "-" + HEX[112 | counter >>> 8] + HEX[counter & 255] + "-" + HEX[128 | pool[r] & 63] + HEX[pool[r + 1]] + "-" + HEX[pool[r + 2]] + HEX[pool[r + 3]] + HEX[pool[r + 4]] + HEX[pool[r + 5]] + HEX[pool[r + 6]] + HEX[pool[r + 7]];
+    return (
+      HEX[(hi >>> 24) & 255] +
+      HEX[(hi >>> 16) & 255] +
+      HEX[(hi >>> 8) & 255] +
+      HEX[hi & 255] +
+      '-' +
+      HEX[lo >>> 8] +
+      HEX[lo & 255] +
+      '-' +
+      HEX[112 | (counter >>> 8)] +
+      HEX[counter & 255] +
+      '-' +
+      HEX[128 | (pool[r] & 63)] +
+      HEX[pool[r + 1]] +
+      '-' +
+      HEX[pool[r + 2]] +
+      HEX[pool[r + 3]] +
+      HEX[pool[r + 4]] +
+      HEX[pool[r + 5]] +
+      HEX[pool[r + 6]] +
+      HEX[pool[r + 7]]
+    );
   };
 }
 var uuidv7 = uuidv7Generator();
@@ -131,11 +152,11 @@ function isUuid(value) {
 }
 
 // packages/tidings/src/messages/serializable.ts
-function assertSerializable(value, type, root = "data") {
+function assertSerializable(value, type, root = 'data') {
   if (value === null) return;
   const t = typeof value;
-  if (t === "string" || t === "boolean") return;
-  if (t === "object" && isFlatJson(value)) return;
+  if (t === 'string' || t === 'boolean') return;
+  if (t === 'object' && isFlatJson(value)) return;
   walk(value, [root], type, /* @__PURE__ */ new Set());
 }
 function isFlatJson(obj) {
@@ -154,46 +175,46 @@ function isFlatJson(obj) {
 }
 function isJsonScalar(v) {
   switch (typeof v) {
-    case "string":
-    case "boolean":
+    case 'string':
+    case 'boolean':
       return true;
-    case "number":
+    case 'number':
       return Number.isFinite(v);
     default:
       return v === null;
   }
 }
 function fail(path, type, found) {
-  const where = path.map(String).join(".");
+  const where = path.map(String).join('.');
   throw new ValidationError(
     `Cannot serialise '${type}': ${where} is ${found}. Expected JSON values only (objects, arrays, strings, finite numbers, booleans, null; Dates become ISO strings). Convert it first, e.g. a bigint to a string.`,
     [{ path, message: `not JSON-serialisable: ${found}` }],
-    { code: "NOT_SERIALIZABLE" }
+    { code: 'NOT_SERIALIZABLE' },
   );
 }
 function walk(value, path, type, seen) {
   switch (typeof value) {
-    case "string":
-    case "boolean":
+    case 'string':
+    case 'boolean':
       return;
-    case "number":
+    case 'number':
       if (!Number.isFinite(value)) fail(path, type, String(value));
       return;
-    case "bigint":
-      return fail(path, type, "a bigint");
-    case "function":
-      return fail(path, type, "a function");
-    case "symbol":
-      return fail(path, type, "a symbol");
-    case "undefined":
-      return fail(path, type, "undefined");
+    case 'bigint':
+      return fail(path, type, 'a bigint');
+    case 'function':
+      return fail(path, type, 'a function');
+    case 'symbol':
+      return fail(path, type, 'a symbol');
+    case 'undefined':
+      return fail(path, type, 'undefined');
     default:
       break;
   }
   if (value === null) return;
   const obj = value;
-  if (typeof obj.toJSON === "function") return;
-  if (seen.has(obj)) fail(path, type, "a circular reference");
+  if (typeof obj.toJSON === 'function') return;
+  if (seen.has(obj)) fail(path, type, 'a circular reference');
   seen.add(obj);
   if (Array.isArray(obj)) {
     for (let i = 0; i < obj.length; i++) {
@@ -204,7 +225,7 @@ function walk(value, path, type, seen) {
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
-      const name = obj.constructor?.name ?? "an object";
+      const name = obj.constructor?.name ?? 'an object';
       fail(path, type, `an instance of ${name}`);
     }
     for (const key in obj) {
@@ -220,13 +241,13 @@ function walk(value, path, type, seen) {
 
 // packages/tidings/src/store/errors.ts
 function show(v) {
-  return typeof v === "bigint" ? `${v}` : `'${v}'`;
+  return typeof v === 'bigint' ? `${v}` : `'${v}'`;
 }
 var ConcurrencyError = class extends TidingsError {
   constructor(streamId, expected, actual) {
     super(
-      "CONCURRENCY_CONFLICT",
-      `Stream '${streamId}' is at version ${actual}, expected ${show(expected)}. Another writer appended first: reload the stream and decide again (handleCommand does this for you).`
+      'CONCURRENCY_CONFLICT',
+      `Stream '${streamId}' is at version ${actual}, expected ${show(expected)}. Another writer appended first: reload the stream and decide again (handleCommand does this for you).`,
     );
     this.streamId = streamId;
     this.expected = expected;
@@ -236,8 +257,8 @@ var ConcurrencyError = class extends TidingsError {
 var DuplicateEventError = class extends TidingsError {
   constructor(eventId, streamId, detail) {
     super(
-      "DUPLICATE_EVENT",
-      `Event id ${eventId} appended to '${streamId}' already exists ${detail}. Event ids are unique across the store: re-send the same ids only to retry the same append at the same expected version.`
+      'DUPLICATE_EVENT',
+      `Event id ${eventId} appended to '${streamId}' already exists ${detail}. Event ids are unique across the store: re-send the same ids only to retry the same append at the same expected version.`,
     );
     this.eventId = eventId;
     this.streamId = streamId;
@@ -245,16 +266,16 @@ var DuplicateEventError = class extends TidingsError {
 };
 var StreamDeletedError = class extends TidingsError {
   constructor(streamId) {
-    super("STREAM_DELETED", `Stream '${streamId}' was hard-deleted and cannot be written again. Use a new stream id.`);
+    super('STREAM_DELETED', `Stream '${streamId}' was hard-deleted and cannot be written again. Use a new stream id.`);
     this.streamId = streamId;
   }
 };
 var UnknownOutcomeError = class extends TidingsError {
   constructor(streamId, cause) {
     super(
-      "UNKNOWN_OUTCOME",
+      'UNKNOWN_OUTCOME',
       `The append to '${streamId}' may or may not have committed: the connection failed during COMMIT. Retry the same append with the same event ids; it is idempotent.`,
-      { cause }
+      { cause },
     );
   }
 };
@@ -263,18 +284,18 @@ var StoreBusyError = class extends TimeoutError {
     super(
       `${what} timed out after ${timeoutMs} ms waiting for the store's write lock, held by another writer. Nothing was written; retry later or raise the lock timeout.`,
       timeoutMs,
-      { cause }
+      { cause },
     );
   }
 };
 var IncompatibleStoreError = class extends TidingsError {
   constructor(message, cause) {
-    super("INCOMPATIBLE_STORE", message, { cause });
+    super('INCOMPATIBLE_STORE', message, { cause });
   }
 };
 var StoreClosedError = class extends TidingsError {
   constructor(kind) {
-    super("STORE_CLOSED", `The ${kind} event store is closed. Open a new one to continue.`);
+    super('STORE_CLOSED', `The ${kind} event store is closed. Open a new one to continue.`);
   }
 };
 
@@ -292,7 +313,7 @@ function resolveIdempotentAppend(streamId, expectedVersion, ids, found) {
     throw new DuplicateEventError(
       stored,
       streamId,
-      `in this stream at version ${byId.get(stored)?.version ?? "?"}, but event ${ids[missing]} of the same append does not: a retry must resend exactly the same ids`
+      `in this stream at version ${byId.get(stored)?.version ?? '?'}, but event ${ids[missing]} of the same append does not: a retry must resend exactly the same ids`,
     );
   }
   const first = byId.get(ids[0]);
@@ -302,15 +323,15 @@ function resolveIdempotentAppend(streamId, expectedVersion, ids, found) {
       throw new DuplicateEventError(
         e.id,
         streamId,
-        `in this stream at version ${e.version}, in another order or another append`
+        `in this stream at version ${e.version}, in another order or another append`,
       );
     }
   }
-  if (typeof expectedVersion === "bigint" && first.version !== expectedVersion + 1n) {
+  if (typeof expectedVersion === 'bigint' && first.version !== expectedVersion + 1n) {
     throw new DuplicateEventError(
       first.id,
       streamId,
-      `in this stream at version ${first.version}, appended after version ${first.version - 1n}, not ${expectedVersion}`
+      `in this stream at version ${first.version}, appended after version ${first.version - 1n}, not ${expectedVersion}`,
     );
   }
   const last = byId.get(ids[ids.length - 1]);
@@ -321,19 +342,19 @@ function resolveIdempotentAppend(streamId, expectedVersion, ids, found) {
 var UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 var UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 function assertStorableJson(text, value, type, root) {
-  if (!text.includes("\\u") || !UNSTORABLE_ESCAPE.test(text)) return;
+  if (!text.includes('\\u') || !UNSTORABLE_ESCAPE.test(text)) return;
   const path = findUnstorable(value, [root]) ?? [root];
-  const where = path.map(String).join(".");
+  const where = path.map(String).join('.');
   throw new ValidationError(
     `Cannot store '${type}': ${where} contains a NUL character (U+0000) or a lone UTF-16 surrogate, which no Tidings store can keep (PostgreSQL jsonb refuses both). Remove the character, or encode binary content as base64 first.`,
-    [{ path, message: "contains U+0000 or a lone surrogate" }],
-    { code: "NOT_SERIALIZABLE" }
+    [{ path, message: 'contains U+0000 or a lone surrogate' }],
+    { code: 'NOT_SERIALIZABLE' },
   );
 }
 function findUnstorable(value, path) {
-  if (typeof value === "string") return UNSTORABLE_CHAR.test(value) ? path : void 0;
-  if (typeof value !== "object" || value === null) return void 0;
-  const json = typeof value.toJSON === "function" ? value.toJSON() : value;
+  if (typeof value === 'string') return UNSTORABLE_CHAR.test(value) ? path : void 0;
+  if (typeof value !== 'object' || value === null) return void 0;
+  const json = typeof value.toJSON === 'function' ? value.toJSON() : value;
   if (json !== value) return findUnstorable(json, path);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -355,103 +376,109 @@ var DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 var MAX_STREAM_ID_LENGTH = 512;
 var BAD_STREAM_CHARS = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 function assertStreamId(streamId) {
-  if (typeof streamId !== "string" || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH || BAD_STREAM_CHARS.test(streamId)) {
+  if (
+    typeof streamId !== 'string' ||
+    streamId.length === 0 ||
+    streamId.length > MAX_STREAM_ID_LENGTH ||
+    BAD_STREAM_CHARS.test(streamId)
+  ) {
     throw new ValidationError(
       `Invalid stream id ${JSON.stringify(streamId)}: expected a string of 1 to ${MAX_STREAM_ID_LENGTH} characters without control characters or lone surrogates, conventionally '<category>-<id>' such as 'order-42'.`,
-      [{ path: ["streamId"], message: "invalid stream id" }],
-      { code: "INVALID_STREAM_ID" }
+      [{ path: ['streamId'], message: 'invalid stream id' }],
+      { code: 'INVALID_STREAM_ID' },
     );
   }
 }
 function assertExpectedVersion(expected) {
-  if (expected === "any" || expected === "no-stream" || expected === "exists") return;
-  if (typeof expected === "bigint" && expected >= 0n) return;
+  if (expected === 'any' || expected === 'no-stream' || expected === 'exists') return;
+  if (typeof expected === 'bigint' && expected >= 0n) return;
   throw new ValidationError(
-    `Invalid expectedVersion ${typeof expected === "bigint" ? `${expected}n` : JSON.stringify(expected)}: expected 'any', 'no-stream', 'exists' or a non-negative bigint such as 3n.`,
-    [{ path: ["expectedVersion"], message: "invalid expected version" }],
-    { code: "INVALID_EXPECTED_VERSION" }
+    `Invalid expectedVersion ${typeof expected === 'bigint' ? `${expected}n` : JSON.stringify(expected)}: expected 'any', 'no-stream', 'exists' or a non-negative bigint such as 3n.`,
+    [{ path: ['expectedVersion'], message: 'invalid expected version' }],
+    { code: 'INVALID_EXPECTED_VERSION' },
   );
 }
 function prepareAppend(streamId, events, options, prepare) {
   assertStreamId(streamId);
-  const expectedVersion = options?.expectedVersion ?? "any";
+  const expectedVersion = options?.expectedVersion ?? 'any';
   assertExpectedVersion(expectedVersion);
   if (!Array.isArray(events)) {
     throw new ValidationError(`append('${streamId}', events) expects an array of events, got ${typeof events}.`, [
-      { path: ["events"], message: "not an array" }
+      { path: ['events'], message: 'not an array' },
     ]);
   }
   const max = prepare.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const seen = /* @__PURE__ */ new Set();
   const prepared = events.map((event, i) => {
-    if (typeof event !== "object" || event === null) {
+    if (typeof event !== 'object' || event === null) {
       throw new ValidationError(
         `Event ${i} of the append to '${streamId}' is not an object: expected { type, data, metadata? }.`,
-        [{ path: ["events", i], message: "not an object" }]
+        [{ path: ['events', i], message: 'not an object' }],
       );
     }
-    assertMessageType(event.type, "event type");
+    assertMessageType(event.type, 'event type');
     const id = event.id ?? prepare.nextId();
-    if (typeof id !== "string" || !isUuid(id)) {
+    if (typeof id !== 'string' || !isUuid(id)) {
       throw new ValidationError(
         `Event ${i} ('${event.type}') has id ${JSON.stringify(id)}: expected a UUID string.`,
-        [{ path: ["events", i, "id"], message: "not a UUID" }],
-        { code: "INVALID_EVENT_ID" }
+        [{ path: ['events', i, 'id'], message: 'not a UUID' }],
+        { code: 'INVALID_EVENT_ID' },
       );
     }
     const key = id.toLowerCase();
     if (seen.has(key)) {
       throw new ValidationError(
         `Event id ${id} appears twice in one append to '${streamId}': every event needs its own id.`,
-        [{ path: ["events", i, "id"], message: "duplicate id in append" }],
-        { code: "INVALID_EVENT_ID" }
+        [{ path: ['events', i, 'id'], message: 'duplicate id in append' }],
+        { code: 'INVALID_EVENT_ID' },
       );
     }
     seen.add(key);
     if (event.data === void 0) {
       throw new ValidationError(
         `Event ${i} ('${event.type}') has no data: expected a JSON value (use null or {} for none).`,
-        [{ path: ["events", i, "data"], message: "undefined" }],
-        { code: "NOT_SERIALIZABLE" }
+        [{ path: ['events', i, 'data'], message: 'undefined' }],
+        { code: 'NOT_SERIALIZABLE' },
       );
     }
     const metadata = event.metadata ?? {};
-    if (typeof metadata !== "object" || Array.isArray(metadata)) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
       throw new ValidationError(`Event ${i} ('${event.type}') metadata must be an object.`, [
-        { path: ["events", i, "metadata"], message: "not an object" }
+        { path: ['events', i, 'metadata'], message: 'not an object' },
       ]);
     }
-    assertSerializable(event.data, event.type, "data");
-    assertSerializable(metadata, event.type, "metadata");
-    const schemaVersion = metadata["schemaVersion"] ?? 1;
-    if (typeof schemaVersion !== "number" || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
+    assertSerializable(event.data, event.type, 'data');
+    assertSerializable(metadata, event.type, 'metadata');
+    const schemaVersion = metadata['schemaVersion'] ?? 1;
+    if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
       throw new ValidationError(
         `Event ${i} ('${event.type}') has schemaVersion ${JSON.stringify(schemaVersion)}: expected a positive integer.`,
-        [{ path: ["events", i, "metadata", "schemaVersion"], message: "invalid" }]
+        [{ path: ['events', i, 'metadata', 'schemaVersion'], message: 'invalid' }],
       );
     }
-    const encoded = prepare.encode === void 0 ? event.data : prepare.encode(event.data, { type: event.type, streamId, metadata });
+    const encoded =
+      prepare.encode === void 0 ? event.data : prepare.encode(event.data, { type: event.type, streamId, metadata });
     const data = JSON.stringify(encoded);
     const meta = JSON.stringify(metadata);
-    assertStorableJson(data, encoded, event.type, "data");
-    assertStorableJson(meta, metadata, event.type, "metadata");
+    assertStorableJson(data, encoded, event.type, 'data');
+    assertStorableJson(meta, metadata, event.type, 'metadata');
     const bytes = utf8Length(data) + utf8Length(meta);
     if (bytes > max) {
       throw new ValidationError(
         `Event ${i} ('${event.type}') of the append to '${streamId}' is ${bytes} bytes of JSON, over the limit of ${max}. Store large payloads elsewhere and keep a reference, or raise maxEventBytes.`,
-        [{ path: ["events", i], message: "too large" }],
-        { code: "EVENT_TOO_LARGE" }
+        [{ path: ['events', i], message: 'too large' }],
+        { code: 'EVENT_TOO_LARGE' },
       );
     }
-    const str = (v) => typeof v === "string" ? v : void 0;
+    const str = (v) => (typeof v === 'string' ? v : void 0);
     return {
       id: key,
       type: event.type,
       data,
       metadata: meta,
-      correlationId: str(metadata["correlationId"]),
-      causationId: str(metadata["causationId"]),
-      schemaVersion
+      correlationId: str(metadata['correlationId']),
+      causationId: str(metadata['causationId']),
+      schemaVersion,
     };
   });
   return { streamId, expectedVersion, events: prepared };
@@ -461,120 +488,120 @@ function utf8Length(s) {
 }
 var encoder = new TextEncoder();
 function versionMatches(expected, actual, softDeleted = false) {
-  if (expected === "any") return true;
-  if (expected === "no-stream") return actual === 0n || softDeleted;
-  if (expected === "exists") return actual > 0n && !softDeleted;
+  if (expected === 'any') return true;
+  if (expected === 'no-stream') return actual === 0n || softDeleted;
+  if (expected === 'exists') return actual > 0n && !softDeleted;
   return expected === actual;
 }
 function assertLimit(limit) {
   if (limit === void 0) return;
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0) {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
     throw new TidingsError(
-      "INVALID_LIMIT",
-      `Invalid read limit ${JSON.stringify(limit)}: expected a non-negative integer or nothing for all.`
+      'INVALID_LIMIT',
+      `Invalid read limit ${JSON.stringify(limit)}: expected a non-negative integer or nothing for all.`,
     );
   }
 }
 
 // packages/tidings/src/store/stream-rules.ts
 function invalid(code, message, path) {
-  throw new ValidationError(message, [{ path: [path], message: "invalid" }], { code });
+  throw new ValidationError(message, [{ path: [path], message: 'invalid' }], { code });
 }
 function show2(v) {
-  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === 'bigint') return `${v}n`;
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
     return String(v);
   }
 }
-var isPositiveInteger = (v) => typeof v === "number" && Number.isSafeInteger(v) && v > 0;
+var isPositiveInteger = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 function encodeStreamMetadata(streamId, metadata) {
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     invalid(
-      "INVALID_STREAM_METADATA",
+      'INVALID_STREAM_METADATA',
       `setStreamMetadata('${streamId}', metadata) expects a plain object, got ${show2(metadata)}.`,
-      "metadata"
+      'metadata',
     );
   }
   const { maxAge, maxCount } = metadata;
   if (maxAge !== void 0 && !isPositiveInteger(maxAge)) {
     invalid(
-      "INVALID_STREAM_METADATA",
+      'INVALID_STREAM_METADATA',
       `Stream metadata maxAge ${show2(maxAge)} for '${streamId}': expected a positive integer number of milliseconds, or nothing.`,
-      "maxAge"
+      'maxAge',
     );
   }
   if (maxCount !== void 0 && !isPositiveInteger(maxCount)) {
     invalid(
-      "INVALID_STREAM_METADATA",
+      'INVALID_STREAM_METADATA',
       `Stream metadata maxCount ${show2(maxCount)} for '${streamId}': expected a positive integer, or nothing.`,
-      "maxCount"
+      'maxCount',
     );
   }
-  assertSerializable(metadata, `stream metadata of '${streamId}'`, "metadata");
+  assertSerializable(metadata, `stream metadata of '${streamId}'`, 'metadata');
   const text = JSON.stringify(metadata);
-  assertStorableJson(text, metadata, `stream metadata of '${streamId}'`, "metadata");
+  assertStorableJson(text, metadata, `stream metadata of '${streamId}'`, 'metadata');
   return text;
 }
 function assertTruncateVersion(streamId, before) {
-  if (typeof before !== "bigint" || before < 0n) {
+  if (typeof before !== 'bigint' || before < 0n) {
     invalid(
-      "INVALID_VERSION",
+      'INVALID_VERSION',
       `truncateBefore('${streamId}', before) expects a non-negative bigint version such as 10n, got ${show2(before)}.`,
-      "before"
+      'before',
     );
   }
 }
 function resolveDeleteOptions(streamId, options) {
   const o = options ?? {};
-  const mode = o.mode ?? "soft";
-  if (mode !== "soft" && mode !== "hard") {
+  const mode = o.mode ?? 'soft';
+  if (mode !== 'soft' && mode !== 'hard') {
     invalid(
-      "INVALID_DELETE_MODE",
+      'INVALID_DELETE_MODE',
       `deleteStream('${streamId}') mode ${show2(mode)}: expected 'soft' (hidden, can be written again) or 'hard' (tombstoned forever).`,
-      "mode"
+      'mode',
     );
   }
-  const expectedVersion = o.expectedVersion ?? "any";
+  const expectedVersion = o.expectedVersion ?? 'any';
   assertExpectedVersion(expectedVersion);
   return { mode, expectedVersion };
 }
 function assertDirection(direction) {
-  if (direction !== void 0 && direction !== "forward" && direction !== "backward") {
+  if (direction !== void 0 && direction !== 'forward' && direction !== 'backward') {
     throw new TidingsError(
-      "INVALID_READ_OPTIONS",
-      `Invalid read direction ${show2(direction)}: expected 'forward' or 'backward'.`
+      'INVALID_READ_OPTIONS',
+      `Invalid read direction ${show2(direction)}: expected 'forward' or 'backward'.`,
     );
   }
 }
 function assertFrom(from, what) {
-  if (from !== void 0 && (typeof from !== "bigint" || from < 0n)) {
+  if (from !== void 0 && (typeof from !== 'bigint' || from < 0n)) {
     throw new TidingsError(
-      "INVALID_READ_OPTIONS",
-      `Invalid read option from=${show2(from)}: expected a non-negative bigint ${what} such as 1n, or nothing.`
+      'INVALID_READ_OPTIONS',
+      `Invalid read option from=${show2(from)}: expected a non-negative bigint ${what} such as 1n, or nothing.`,
     );
   }
 }
 function assertReadStreamOptions(options) {
-  assertFrom(options?.from, "version");
+  assertFrom(options?.from, 'version');
   assertDirection(options?.direction);
   assertLimit(options?.limit);
 }
 function assertReadAllFilter(filter) {
   if (filter === void 0) return;
-  for (const key of ["types", "categories"]) {
+  for (const key of ['types', 'categories']) {
     const list = filter[key];
-    if (list !== void 0 && (!Array.isArray(list) || !list.every((v) => typeof v === "string"))) {
+    if (list !== void 0 && (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))) {
       throw new TidingsError(
-        "INVALID_READ_OPTIONS",
-        `Invalid readAll filter ${key}: expected an array of strings, got ${show2(list)}.`
+        'INVALID_READ_OPTIONS',
+        `Invalid readAll filter ${key}: expected an array of strings, got ${show2(list)}.`,
       );
     }
   }
 }
 function assertReadAllOptions(options) {
-  assertFrom(options?.from, "position");
+  assertFrom(options?.from, 'position');
   assertDirection(options?.direction);
   assertLimit(options?.limit);
   assertReadAllFilter(options?.filter);
@@ -583,8 +610,8 @@ function assertReadByTimeOptions(options) {
   const ok = (d) => d instanceof Date && !Number.isNaN(d.getTime());
   if (options === void 0 || !ok(options.from) || !ok(options.to)) {
     throw new TidingsError(
-      "INVALID_READ_OPTIONS",
-      "readByTime({ from, to }) expects two valid Dates: from inclusive, to exclusive."
+      'INVALID_READ_OPTIONS',
+      'readByTime({ from, to }) expects two valid Dates: from inclusive, to exclusive.',
     );
   }
   assertLimit(options.limit);
@@ -607,13 +634,13 @@ var BatchCoalescer = class {
   append(member) {
     return new Promise((resolve, reject) => {
       this.#push({
-        kind: "append",
+        kind: 'append',
         member,
         size: this.#o.size(member),
         deadline: this.#o.deadline?.() ?? Number.POSITIVE_INFINITY,
         solo: false,
         resolve,
-        reject
+        reject,
       });
     });
   }
@@ -621,12 +648,12 @@ var BatchCoalescer = class {
   exclusive(what, run) {
     return new Promise((resolve, reject) => {
       this.#push({
-        kind: "exclusive",
+        kind: 'exclusive',
         what,
         run,
         deadline: this.#o.deadline?.() ?? Number.POSITIVE_INFINITY,
         resolve,
-        reject
+        reject,
       });
     });
   }
@@ -660,9 +687,9 @@ var BatchCoalescer = class {
         const head = this.#queue[0];
         if (this.#o.enter !== void 0) {
           const entered = this.#o.enter(head);
-          if (!(entered === true || entered !== false && await entered)) continue;
+          if (!(entered === true || (entered !== false && (await entered)))) continue;
         }
-        if (head.kind === "exclusive") {
+        if (head.kind === 'exclusive') {
           this.#queue.shift();
           await this.#runExclusive(head);
         } else {
@@ -694,7 +721,7 @@ var BatchCoalescer = class {
     let n2 = 0;
     for (; n2 < this.#queue.length && batch.length < maxBatchAppends; n2++) {
       const job = this.#queue[n2];
-      if (job.kind !== "append") break;
+      if (job.kind !== 'append') break;
       if (batch.length > 0) {
         if (job.solo || events + job.size.events > this.#maxEvents || bytes + job.size.bytes > maxBatchBytes) break;
         if (ids !== void 0 && repeats(ids, this.#o.ids(job.member))) break;
@@ -726,7 +753,7 @@ var BatchCoalescer = class {
     }
     return written.then(
       (outcomes) => this.#settle(batch, outcomes),
-      (error) => this.#failed(batch, error)
+      (error) => this.#failed(batch, error),
     );
   }
   #failed(batch, error) {
@@ -740,8 +767,8 @@ var BatchCoalescer = class {
   #settle(batch, outcomes) {
     if (outcomes.length !== batch.length) {
       const error = new TidingsError(
-        "STORE_PROTOCOL",
-        `The store's batch write returned ${outcomes.length} outcomes for ${batch.length} appends; its outcome is unknown.`
+        'STORE_PROTOCOL',
+        `The store's batch write returned ${outcomes.length} outcomes for ${batch.length} appends; its outcome is unknown.`,
       );
       for (const job of batch) job.reject(error);
       return;
@@ -755,7 +782,7 @@ var BatchCoalescer = class {
     if (this.#o.committed !== void 0) {
       this.#o.committed(
         batch.map((j) => j.member),
-        outcomes
+        outcomes,
       );
     }
   }
@@ -767,7 +794,7 @@ function repeats(seen, ids) {
 
 // packages/postgres/src/sql/batch-append.ts
 function batchAppendSql(s, shape) {
-  return shape === "lean" ? leanSql(s) : fullSql(s);
+  return shape === 'lean' ? leanSql(s) : fullSql(s);
 }
 var passes = (v, del, kind, expected) => `case ${kind} when 0 then true
              when 1 then ${v} = 0 or ${del} is not distinct from 'soft'
@@ -799,7 +826,7 @@ function leanSql(s) {
   select a.i, a.stream, a.cnt, a.off, a.category, a.hash, s.stream_id is not null as existing,
          coalesce(s.version, 0) as v,
          case when s.deleted is not distinct from 'hard' then 4
-              when ${passes("coalesce(s.version, 0)", "s.deleted", "a.kind", "a.expected")} then 1 else 5 end as status
+              when ${passes('coalesce(s.version, 0)', 's.deleted', 'a.kind', 'a.expected')} then 1 else 5 end as status
     from a left join s on s.stream_id = a.stream
 ), w as (
   select c.*, sum(c.cnt) over (order by c.i) - c.cnt as rel from c where c.status = 1 and c.cnt > 0
@@ -818,7 +845,7 @@ select c.status, case when c.status = 1 then c.v + c.cnt when c.status = 5 then 
 function fullSql(s) {
   const status = (v, del) => `case when ${del} is not distinct from 'hard' then 4
       when m.stored then 3
-      when ${passes(v, del, "m.kind", "m.expected")} then 1
+      when ${passes(v, del, 'm.kind', 'm.expected')} then 1
       else 5 end`;
   return `with recursive ${APPENDS}, ${locked(s)}, x as (
   select x.event_id, x.stream_id, x.version, x.position from ${s}.events x where x.event_id = any($18::uuid[])
@@ -830,10 +857,10 @@ function fullSql(s) {
   -- Each stream's appends in batch order (j), each checked against the state the earlier ones
   -- left: one step per append to the same stream, usually just the first.
   select m.i, m.stream, m.j, m.cnt, coalesce(s.version, 0) as v, s.deleted as del,
-         ${status("coalesce(s.version, 0)", "s.deleted")} as status, s.stream_id is not null as existing
+         ${status('coalesce(s.version, 0)', 's.deleted')} as status, s.stream_id is not null as existing
     from m left join s on s.stream_id = m.stream where m.j = 1
   union all
-  select m.i, m.stream, m.j, m.cnt, n.v, n.del, ${status("n.v", "n.del")}, c.existing
+  select m.i, m.stream, m.j, m.cnt, n.v, n.del, ${status('n.v', 'n.del')}, c.existing
     from chain c
     join m on m.stream = c.stream and m.j = c.j + 1
     cross join lateral (select c.v + case when c.status = 1 then c.cnt else 0 end as v,
@@ -887,11 +914,15 @@ function lastPositionSql(s) {
 
 // packages/postgres/src/sql/lone-append.ts
 function loneAppendSql(s, shape) {
-  const n2 = shape.single ? "1" : "cardinality($7::uuid[])";
-  const source = shape.single ? `(select 1 as u_k, $7::uuid as u_id, $8::text as u_type, $9::text as u_data, $10::text as u_meta,
-             $11::text as u_corr, $12::text as u_caus, $13::integer as u_sv) e` : `unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[])
+  const n2 = shape.single ? '1' : 'cardinality($7::uuid[])';
+  const source = shape.single
+    ? `(select 1 as u_k, $7::uuid as u_id, $8::text as u_type, $9::text as u_data, $10::text as u_meta,
+             $11::text as u_corr, $12::text as u_caus, $13::integer as u_sv) e`
+    : `unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[])
          with ordinality as e(u_id, u_type, u_data, u_meta, u_corr, u_caus, u_sv, u_k)`;
-  const lookup = !shape.lookup ? "" : `and not exists (select 1 from ${s}.events x where x.event_id ${shape.single ? "= $7::uuid" : "= any($7::uuid[])"})`;
+  const lookup = !shape.lookup
+    ? ''
+    : `and not exists (select 1 from ${s}.events x where x.event_id ${shape.single ? '= $7::uuid' : '= any($7::uuid[])'})`;
   return `with st as (
   update ${s}.streams t set version = t.version + ${n2}, deleted = null
    where t.stream_id = $1 and t.deleted is distinct from 'hard'
@@ -914,14 +945,14 @@ select (st.v0 + ${n2})::text as version, (h.h_base + ${n2})::text as position fr
 }
 
 // packages/postgres/src/sql/identifiers.ts
-import { createHash } from "node:crypto";
+import { createHash } from 'node:crypto';
 var SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 function assertSchemaName(schema2) {
-  if (typeof schema2 !== "string" || !SCHEMA_RE.test(schema2) || schema2.startsWith("pg_")) {
+  if (typeof schema2 !== 'string' || !SCHEMA_RE.test(schema2) || schema2.startsWith('pg_')) {
     throw new ValidationError(
       `Invalid PostgreSQL schema name ${JSON.stringify(schema2)}: expected 1 to 63 characters of a-z, 0-9 and '_', not starting with a digit or 'pg_', such as 'tidings' or 'tenant_42'.`,
-      [{ path: ["schema"], message: "invalid schema name" }],
-      { code: "INVALID_SCHEMA_NAME" }
+      [{ path: ['schema'], message: 'invalid schema name' }],
+      { code: 'INVALID_SCHEMA_NAME' },
     );
   }
 }
@@ -930,17 +961,17 @@ function quoteIdent(name) {
 }
 function statementName(kind, schema2) {
   const name = `tidings_${kind}_${schema2}`;
-  return name.length <= 63 ? name : `tidings_${kind}_${createHash("sha1").update(schema2).digest("hex").slice(0, 24)}`;
+  return name.length <= 63 ? name : `tidings_${kind}_${createHash('sha1').update(schema2).digest('hex').slice(0, 24)}`;
 }
 
 // packages/postgres/src/stream-hash.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash2 } from 'node:crypto';
 function streamHash(streamId) {
-  return createHash2("md5").update(streamId, "utf8").digest().readInt32BE(0);
+  return createHash2('md5').update(streamId, 'utf8').digest().readInt32BE(0);
 }
 
 // packages/postgres/src/append-batch.ts
-var KINDS = { any: 0, "no-stream": 1, exists: 2 };
+var KINDS = { any: 0, 'no-stream': 1, exists: 2 };
 var COLLISION_RETRIES = 3;
 async function runAppendBatch(client, schema2, appends, now, mode = {}) {
   const autocommit = mode.autocommit === true;
@@ -958,9 +989,9 @@ async function runAppendBatch(client, schema2, appends, now, mode = {}) {
   }
   if (!autocommit) {
     await client.query({
-      ...guarded ? { name: statementName("lock", schema2) } : {},
+      ...(guarded ? { name: statementName('lock', schema2) } : {}),
       text: lockStreamsSql(`"${schema2}"`),
-      values: [appends.map((a) => a.streamId)]
+      values: [appends.map((a) => a.streamId)],
     });
     return runBatchStatement(client, schema2, guarded, appends, now, false, true);
   }
@@ -973,10 +1004,10 @@ async function runAppendBatch(client, schema2, appends, now, mode = {}) {
     }
   }
 }
-var isUniqueViolation = (error) => error.code === "23505";
+var isUniqueViolation = (error) => error.code === '23505';
 function loneEligible(a) {
   const e = a.expectedVersion;
-  return a.events.length > 0 && e !== "no-stream" && e !== 0n;
+  return a.events.length > 0 && e !== 'no-stream' && e !== 0n;
 }
 var statements = /* @__PURE__ */ new Map();
 function cached(key, schema2, build) {
@@ -989,24 +1020,24 @@ function cached(key, schema2, build) {
   return statement;
 }
 function batchStatement(schema2, shape, guarded) {
-  return cached(`batch_${shape}${guarded ? "" : "_unnamed"}`, schema2, () => {
+  return cached(`batch_${shape}${guarded ? '' : '_unnamed'}`, schema2, () => {
     const text = batchAppendSql(`"${schema2}"`, shape);
     return guarded ? { name: statementName(`batch_${shape}`, schema2), text } : { text };
   });
 }
 function loneStatement(schema2, single, lookup) {
-  const key = `lone_${single ? "one" : "many"}${lookup ? "_ids" : ""}`;
+  const key = `lone_${single ? 'one' : 'many'}${lookup ? '_ids' : ''}`;
   return cached(key, schema2, () => ({
     name: statementName(key, schema2),
-    text: loneAppendSql(`"${schema2}"`, { single, lookup })
+    text: loneAppendSql(`"${schema2}"`, { single, lookup }),
   }));
 }
 async function runLoneAppend(client, schema2, a, now) {
   const single = a.events.length === 1;
   const lookup = a.generatedIds !== true;
   const e = a.expectedVersion;
-  const kind = typeof e === "bigint" ? 3 : KINDS[e];
-  const value = typeof e === "bigint" ? e.toString() : null;
+  const kind = typeof e === 'bigint' ? 3 : KINDS[e];
+  const value = typeof e === 'bigint' ? e.toString() : null;
   let values;
   if (single) {
     const ev2 = a.events[0];
@@ -1023,7 +1054,7 @@ async function runLoneAppend(client, schema2, a, now) {
       ev2.metadata,
       ev2.correlationId ?? null,
       ev2.causationId ?? null,
-      ev2.schemaVersion
+      ev2.schemaVersion,
     ];
   } else {
     const n2 = a.events.length;
@@ -1057,7 +1088,7 @@ async function runLoneAppend(client, schema2, a, now) {
       meta,
       corr,
       caus,
-      sv
+      sv,
     ];
   }
   const result = await client.query({ ...loneStatement(schema2, single, lookup), values });
@@ -1092,8 +1123,8 @@ async function runBatchStatement(client, schema2, guarded, appends, now, lookupA
     const e = a.expectedVersion;
     const cnt = a.events.length;
     streams[i] = a.streamId;
-    kinds[i] = typeof e === "bigint" ? 3 : KINDS[e];
-    expected[i] = typeof e === "bigint" ? e.toString() : null;
+    kinds[i] = typeof e === 'bigint' ? 3 : KINDS[e];
+    expected[i] = typeof e === 'bigint' ? e.toString() : null;
     counts[i] = cnt;
     if (n2 > 1) {
       seen ??= /* @__PURE__ */ new Map();
@@ -1139,15 +1170,15 @@ async function runBatchStatement(client, schema2, guarded, appends, now, lookupA
     caus,
     schemaVersions,
     apps,
-    now
+    now,
   ];
   if (!lean) values.push(lookup);
-  const result = await client.query({ ...batchStatement(schema2, lean ? "lean" : "full", guarded), values });
+  const result = await client.query({ ...batchStatement(schema2, lean ? 'lean' : 'full', guarded), values });
   const rows = result.rows;
   if (rows.length !== n2) {
     throw new TidingsError(
-      "STORE_PROTOCOL",
-      `The batch statement returned ${rows.length} rows for ${n2} appends; the schema does not match this code.`
+      'STORE_PROTOCOL',
+      `The batch statement returned ${rows.length} rows for ${n2} appends; the schema does not match this code.`,
     );
   }
   const outcomes = new Array(n2);
@@ -1161,7 +1192,7 @@ async function runBatchStatement(client, schema2, guarded, appends, now, lookupA
 async function lastPosition(client, schema2, append, row) {
   const r = await client.query({
     text: lastPositionSql(`"${schema2}"`),
-    values: [append.streamId, row.version]
+    values: [append.streamId, row.version],
   });
   return r.rows[0].position;
 }
@@ -1170,7 +1201,7 @@ function toOutcome(row, append) {
     case 1:
       return { ok: true, result: { nextVersion: BigInt(row.version), position: BigInt(row.position) } };
     case 3:
-      return resolveStoredIds(row.detail ?? "[]", append);
+      return resolveStoredIds(row.detail ?? '[]', append);
     case 4:
       return { ok: false, error: new StreamDeletedError(append.streamId) };
     case 5:
@@ -1178,25 +1209,28 @@ function toOutcome(row, append) {
     default:
       return {
         ok: false,
-        error: new TidingsError("STORE_PROTOCOL", `The batch statement returned unknown status ${row.status}.`)
+        error: new TidingsError('STORE_PROTOCOL', `The batch statement returned unknown status ${row.status}.`),
       };
   }
 }
 function resolveStoredIds(detail, append) {
-  const found = JSON.parse(detail).map(
-    ([id, streamId, version, position]) => ({ id, streamId, version: BigInt(version), position: BigInt(position) })
-  );
+  const found = JSON.parse(detail).map(([id, streamId, version, position]) => ({
+    id,
+    streamId,
+    version: BigInt(version),
+    position: BigInt(position),
+  }));
   try {
     const original = resolveIdempotentAppend(
       append.streamId,
       append.expectedVersion,
       append.events.map((e) => e.id),
-      found
+      found,
     );
     if (original !== void 0) return { ok: true, result: original };
     return {
       ok: false,
-      error: new TidingsError("STORE_PROTOCOL", "The batch statement reported stored ids but listed none.")
+      error: new TidingsError('STORE_PROTOCOL', 'The batch statement reported stored ids but listed none.'),
     };
   } catch (error) {
     return { ok: false, error };
@@ -1206,33 +1240,32 @@ async function appendInTransaction(client, schema2, append, now) {
   const [outcome] = await runAppendBatch(client, schema2, [append], now);
   if (outcome?.ok === true) return outcome.result;
   if (outcome?.ok === false) throw outcome.error;
-  throw new TidingsError("STORE_PROTOCOL", "The batch statement left a lone append undecided.");
+  throw new TidingsError('STORE_PROTOCOL', 'The batch statement left a lone append undecided.');
 }
 
 // packages/postgres/src/connection.ts
-import pg from "pg";
+import pg from 'pg';
 function redactConnectionString(connectionString) {
   try {
     const url = new URL(connectionString);
-    if (url.password !== "") url.password = "***";
+    if (url.password !== '') url.password = '***';
     return url.toString();
   } catch {
-    return connectionString.replace(/password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, "password=***");
+    return connectionString.replace(/password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, 'password=***');
   }
 }
 function describePool(pool) {
   const o = pool.options;
-  if (typeof o.connectionString === "string") return redactConnectionString(o.connectionString);
-  const user = o.user ?? process.env["PGUSER"] ?? "";
-  const host = o.host ?? process.env["PGHOST"] ?? "localhost";
-  const port = o.port ?? process.env["PGPORT"] ?? 5432;
-  const db = o.database ?? process.env["PGDATABASE"] ?? user;
-  return `postgres://${user === "" ? "" : `${user}@`}${host}:${port}/${db}`;
+  if (typeof o.connectionString === 'string') return redactConnectionString(o.connectionString);
+  const user = o.user ?? process.env['PGUSER'] ?? '';
+  const host = o.host ?? process.env['PGHOST'] ?? 'localhost';
+  const port = o.port ?? process.env['PGPORT'] ?? 5432;
+  const db = o.database ?? process.env['PGDATABASE'] ?? user;
+  return `postgres://${user === '' ? '' : `${user}@`}${host}:${port}/${db}`;
 }
 function createPool(connectionString, max) {
   const pool = new pg.Pool({ connectionString, max });
-  pool.on("error", () => {
-  });
+  pool.on('error', () => {});
   return pool;
 }
 var configured = /* @__PURE__ */ new WeakSet();
@@ -1244,11 +1277,11 @@ async function checkout(pool, settings, target) {
     throw unreachable(target, error);
   }
   if (!configured.has(client)) {
-    client.on("error", () => {
-    });
+    client.on('error', () => {});
     try {
       await client.query(
-        `set lock_timeout = ${settings.lockTimeoutMs}; set idle_in_transaction_session_timeout = ${settings.idleInTransactionTimeoutMs}; set statement_timeout = ${settings.statementTimeoutMs}; set synchronous_commit = ${settings.synchronousCommit}` + (settings.planGuard === true ? "; set enable_seqscan = off; set jit = off" : "")
+        `set lock_timeout = ${settings.lockTimeoutMs}; set idle_in_transaction_session_timeout = ${settings.idleInTransactionTimeoutMs}; set statement_timeout = ${settings.statementTimeoutMs}; set synchronous_commit = ${settings.synchronousCommit}` +
+          (settings.planGuard === true ? '; set enable_seqscan = off; set jit = off' : ''),
       );
     } catch (error) {
       client.release(true);
@@ -1261,48 +1294,58 @@ async function checkout(pool, settings, target) {
 function unreachable(target, error) {
   const detail = error instanceof Error ? error.message : String(error);
   return new TidingsError(
-    "STORE_UNREACHABLE",
+    'STORE_UNREACHABLE',
     `Cannot use PostgreSQL at ${target}: ${detail}. Check that the server is running, the address and credentials are right (TIDINGS_PG_URL), and the database exists.`,
-    { cause: error }
+    { cause: error },
   );
 }
-var CONNECTION_CODES = /* @__PURE__ */ new Set(["57P01", "57P02", "57P03", "25P03", "08000", "08003", "08006", "08001", "08004"]);
+var CONNECTION_CODES = /* @__PURE__ */ new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '25P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 function isConnectionError(error) {
-  if (typeof error !== "object" || error === null) return false;
+  if (typeof error !== 'object' || error === null) return false;
   const e = error;
-  if (typeof e.code === "string") {
+  if (typeof e.code === 'string') {
     if (CONNECTION_CODES.has(e.code)) return true;
     if (/^E[A-Z]+$/.test(e.code)) return true;
   }
-  const message = typeof e.message === "string" ? e.message : "";
+  const message = typeof e.message === 'string' ? e.message : '';
   return /Connection terminated|not queryable|Client was closed|connection error/i.test(message);
 }
 function neverSent(error) {
   return error instanceof Error && /not queryable/.test(error.message);
 }
 function mapPgError(error, what, settings) {
-  if (typeof error !== "object" || error === null) return error;
+  if (typeof error !== 'object' || error === null) return error;
   const code = error.code;
-  if (code === "55P03") return new StoreBusyError(what, settings.lockTimeoutMs, error);
-  if (code === "57014") {
+  if (code === '55P03') return new StoreBusyError(what, settings.lockTimeoutMs, error);
+  if (code === '57014') {
     return new TimeoutError(
       `${what} exceeded statement_timeout (${settings.statementTimeoutMs} ms) and was cancelled; nothing it was writing was stored. Raise statementTimeoutMs or make the work smaller.`,
       settings.statementTimeoutMs,
-      { cause: error }
+      { cause: error },
     );
   }
-  if (code === "40P01") {
+  if (code === '40P01') {
     return new TidingsError(
-      "DEADLOCK",
+      'DEADLOCK',
       `${what} was chosen as a deadlock victim and rolled back; nothing was stored. Retry it.`,
-      { cause: error }
+      { cause: error },
     );
   }
-  if (code === "42P01" || code === "42883") {
+  if (code === '42P01' || code === '42883') {
     return new TidingsError(
-      "STORE_NOT_MIGRATED",
+      'STORE_NOT_MIGRATED',
       `${what} failed: the store's tables or functions are missing (${error.message}). Run store.migrate() first, or create the store with { migrate: true }.`,
-      { cause: error }
+      { cause: error },
     );
   }
   return error;
@@ -1326,7 +1369,7 @@ function createGroupCommit(deps, limits) {
         }
       }
       if (top >= 0n) deps.committed(top);
-    }
+    },
   });
 }
 
@@ -1358,8 +1401,7 @@ var HeadSignal = class {
         (head) => {
           if (this.#last < 0n) this.#last = head;
         },
-        () => {
-        }
+        () => {},
       );
     }
     this.#schedule();
@@ -1383,7 +1425,7 @@ var HeadSignal = class {
       try {
         listener(position);
       } catch (error) {
-        this.#onError(error, "onHeadMoved listener");
+        this.#onError(error, 'onHeadMoved listener');
       }
     }
   }
@@ -1397,7 +1439,7 @@ var HeadSignal = class {
       const head = await this.#readHead();
       if (!this.#stopped) this.moved(head);
     } catch (error) {
-      if (!this.#stopped) this.#onError(error, "head poll");
+      if (!this.#stopped) this.#onError(error, 'head poll');
     } finally {
       this.#timer = void 0;
       this.#schedule();
@@ -1591,11 +1633,11 @@ $fn$;
 }
 
 // packages/postgres/src/sql/migrations.ts
-var STORE_KIND = "tidings-event-store";
+var STORE_KIND = 'tidings-event-store';
 var MIGRATIONS = [
   {
     version: 1,
-    description: "head row, streams, events (append_batch() is created by migration 2)",
+    description: 'head row, streams, events (append_batch() is created by migration 2)',
     sql: (s) => `
 create table ${s}.head (
   id boolean primary key default true check (id),
@@ -1638,22 +1680,22 @@ create index events_type on ${s}.events (type, position);
 create index events_category on ${s}.events (category, position);
 create index events_recorded_at on ${s}.events (recorded_at, position);
 create index events_correlation on ${s}.events (correlation_id) where correlation_id is not null;
-create index events_causation on ${s}.events (causation_id) where causation_id is not null;`
+create index events_causation on ${s}.events (causation_id) where causation_id is not null;`,
   },
   {
     version: 2,
-    description: "category and stream_hash filled by the client; append_batch() planned once, with a fast path",
+    description: 'category and stream_hash filled by the client; append_batch() planned once, with a fast path',
     // Decision 0303. DROP EXPRESSION keeps the values already stored and rewrites nothing. The
     // function's signature changed, so the old one is dropped rather than replaced.
     sql: (s) => `
 alter table ${s}.events alter column category drop expression, alter column stream_hash drop expression;
 drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], uuid[], text[], text[], text[],
   text[], text[], integer[], timestamptz);
-${appendFunctionV2Sql(s)}`
+${appendFunctionV2Sql(s)}`,
   },
   {
     version: 3,
-    description: "appends are plain statements (append_batch() dropped); the schema records its write mode",
+    description: 'appends are plain statements (append_batch() dropped); the schema records its write mode',
     // Decisions 0310 and 0311. Nothing stored changes: events keep their positions, streams their
     // versions. streams.last_position is no longer kept current by every append; the position an
     // empty append reports is derived from the stream's last event (it was exact when written).
@@ -1661,8 +1703,8 @@ ${appendFunctionV2Sql(s)}`
 drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], text[], integer[], integer[],
   integer[], uuid[], text[], text[], text[], text[], text[], integer[], timestamptz, boolean);
 alter table ${s}.tidings_store add column write_mode text not null default 'serial-flush'
-  check (write_mode in ('serial-flush', 'shared-flush'));`
-  }
+  check (write_mode in ('serial-flush', 'shared-flush'));`,
+  },
 ];
 var CODE_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
@@ -1671,28 +1713,28 @@ var LOCK_CLASS = 1953064041;
 var MIGRATION_LOCK_TIMEOUT_MS = 12e4;
 function newer(schema2, found) {
   return new IncompatibleStoreError(
-    `PostgreSQL schema '${schema2}' is at store version ${found}, newer than this code understands (${CODE_SCHEMA_VERSION}). It was written by a newer @tidings/postgres; upgrade the package. The schema is left untouched.`
+    `PostgreSQL schema '${schema2}' is at store version ${found}, newer than this code understands (${CODE_SCHEMA_VERSION}). It was written by a newer @tidings/postgres; upgrade the package. The schema is left untouched.`,
   );
 }
 async function migrateSchema(client, schema2) {
   const s = quoteIdent(schema2);
-  await client.query("begin");
+  await client.query('begin');
   try {
     await client.query(`set local lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`);
-    await client.query("select pg_advisory_xact_lock($1, hashtext($2))", [LOCK_CLASS, schema2]);
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, schema2]);
     await client.query(`create schema if not exists ${s}`);
     const marker = await client.query(
       `select count(*) as n from pg_tables where schemaname = $1 and tablename = 'tidings_store'`,
-      [schema2]
+      [schema2],
     );
-    if (marker.rows[0]?.n === "0") {
+    if (marker.rows[0]?.n === '0') {
       const foreign = await client.query(
         `select tablename from pg_tables where schemaname = $1 and tablename in ('head', 'streams', 'events')`,
-        [schema2]
+        [schema2],
       );
       if (foreign.rows.length > 0) {
         throw new IncompatibleStoreError(
-          `PostgreSQL schema '${schema2}' already has table(s) ${foreign.rows.map((r) => r.tablename).join(", ")} but no tidings_store marker: it is not a Tidings store. Choose another schema name; nothing was changed.`
+          `PostgreSQL schema '${schema2}' already has table(s) ${foreign.rows.map((r) => r.tablename).join(', ')} but no tidings_store marker: it is not a Tidings store. Choose another schema name; nothing was changed.`,
         );
       }
       await client.query(`
@@ -1716,22 +1758,19 @@ async function migrateSchema(client, schema2) {
     if (applied.length > 0) {
       await client.query(`update ${s}.tidings_store set schema_version = $1`, [CODE_SCHEMA_VERSION]);
     }
-    await client.query("commit");
+    await client.query('commit');
     return { from: found.version, to: CODE_SCHEMA_VERSION, applied };
   } catch (error) {
-    await client.query("rollback").catch(() => {
-    });
+    await client.query('rollback').catch(() => {});
     throw error;
   }
 }
 async function readIdentity(client, schema2) {
-  const row = await client.query(
-    `select kind, schema_version, store_id from ${quoteIdent(schema2)}.tidings_store`
-  );
+  const row = await client.query(`select kind, schema_version, store_id from ${quoteIdent(schema2)}.tidings_store`);
   const r = row.rows[0];
   if (r === void 0 || r.kind !== STORE_KIND) {
     throw new IncompatibleStoreError(
-      `PostgreSQL schema '${schema2}' has a tidings_store table that is not a Tidings event store marker. Choose another schema.`
+      `PostgreSQL schema '${schema2}' has a tidings_store table that is not a Tidings event store marker. Choose another schema.`,
     );
   }
   return { storeId: r.store_id, version: r.schema_version };
@@ -1741,11 +1780,11 @@ async function checkSchema(client, schema2) {
   try {
     found = await readIdentity(client, schema2);
   } catch (error) {
-    if (error.code === "42P01" || error.code === "3F000") {
+    if (error.code === '42P01' || error.code === '3F000') {
       throw new TidingsError(
-        "STORE_NOT_MIGRATED",
+        'STORE_NOT_MIGRATED',
         `PostgreSQL schema '${schema2}' holds no Tidings event store yet. Run store.migrate() (or create the store with { migrate: true }) before using it.`,
-        { cause: error }
+        { cause: error },
       );
     }
     throw error;
@@ -1753,52 +1792,52 @@ async function checkSchema(client, schema2) {
   if (found.version > CODE_SCHEMA_VERSION) throw newer(schema2, found.version);
   if (found.version < CODE_SCHEMA_VERSION) {
     throw new TidingsError(
-      "STORE_NOT_MIGRATED",
-      `PostgreSQL schema '${schema2}' is at store version ${found.version}; this code needs ${CODE_SCHEMA_VERSION}. Run store.migrate() to upgrade it.`
+      'STORE_NOT_MIGRATED',
+      `PostgreSQL schema '${schema2}' is at store version ${found.version}; this code needs ${CODE_SCHEMA_VERSION}. Run store.migrate() to upgrade it.`,
     );
   }
   return found;
 }
 
 // packages/postgres/src/options.ts
-var SYNC_LEVELS = ["on", "off", "local", "remote_write", "remote_apply"];
+var SYNC_LEVELS = ['on', 'off', 'local', 'remote_write', 'remote_apply'];
 function positiveInt(name, value, fallback, min = 1) {
   if (value === void 0) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new ValidationError(
       `Invalid option ${name} = ${JSON.stringify(value)}: expected an integer >= ${min}.`,
-      [{ path: [name], message: "invalid" }],
+      [{ path: [name], message: 'invalid' }],
       {
-        code: "INVALID_OPTION"
-      }
+        code: 'INVALID_OPTION',
+      },
     );
   }
   return value;
 }
 function resolveOptions(options) {
-  const schema2 = options.schema ?? "tidings";
+  const schema2 = options.schema ?? 'tidings';
   assertSchemaName(schema2);
-  const synchronousCommit = options.synchronousCommit ?? "on";
+  const synchronousCommit = options.synchronousCommit ?? 'on';
   if (!SYNC_LEVELS.includes(synchronousCommit)) {
     throw new ValidationError(
-      `Invalid option synchronousCommit = ${JSON.stringify(synchronousCommit)}: expected one of ${SYNC_LEVELS.join(", ")}.`,
+      `Invalid option synchronousCommit = ${JSON.stringify(synchronousCommit)}: expected one of ${SYNC_LEVELS.join(', ')}.`,
       [],
       {
-        code: "INVALID_OPTION"
-      }
+        code: 'INVALID_OPTION',
+      },
     );
   }
-  const lockTimeoutMs = positiveInt("lockTimeoutMs", options.lockTimeoutMs, 5e3);
+  const lockTimeoutMs = positiveInt('lockTimeoutMs', options.lockTimeoutMs, 5e3);
   const statementTimeoutMs = positiveInt(
-    "statementTimeoutMs",
+    'statementTimeoutMs',
     options.statementTimeoutMs,
-    Math.max(3e4, lockTimeoutMs * 2)
+    Math.max(3e4, lockTimeoutMs * 2),
   );
   if (statementTimeoutMs <= lockTimeoutMs) {
     throw new ValidationError(
       `statementTimeoutMs (${statementTimeoutMs}) must be above lockTimeoutMs (${lockTimeoutMs}), or a busy lock surfaces as a statement timeout instead of StoreBusyError.`,
       [],
-      { code: "INVALID_OPTION" }
+      { code: 'INVALID_OPTION' },
     );
   }
   return {
@@ -1807,27 +1846,28 @@ function resolveOptions(options) {
     clock: options.clock ?? systemClock,
     codec: options.codec,
     upcast: options.upcast,
-    maxEventBytes: positiveInt("maxEventBytes", options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
+    maxEventBytes: positiveInt('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
     lockTimeoutMs,
-    idleInTransactionTimeoutMs: positiveInt("idleInTransactionTimeoutMs", options.idleInTransactionTimeoutMs, 3e4),
+    idleInTransactionTimeoutMs: positiveInt('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, 3e4),
     statementTimeoutMs,
     synchronousCommit,
-    maxBatchAppends: positiveInt("maxBatchAppends", options.maxBatchAppends, 256),
-    maxBatchEvents: positiveInt("maxBatchEvents", options.maxBatchEvents, 2e3),
-    maxBatchBytes: positiveInt("maxBatchBytes", options.maxBatchBytes, 8 * 1024 * 1024),
-    readPageSize: positiveInt("readPageSize", options.readPageSize, 1e3),
-    headPollMs: positiveInt("headPollMs", options.headPollMs, 500),
-    poolSize: positiveInt("poolSize", options.poolSize, 10),
-    onError: options.onError ?? ((error, context) => console.error(`[tidings/postgres] ${context}:`, error))
+    maxBatchAppends: positiveInt('maxBatchAppends', options.maxBatchAppends, 256),
+    maxBatchEvents: positiveInt('maxBatchEvents', options.maxBatchEvents, 2e3),
+    maxBatchBytes: positiveInt('maxBatchBytes', options.maxBatchBytes, 8 * 1024 * 1024),
+    readPageSize: positiveInt('readPageSize', options.readPageSize, 1e3),
+    headPollMs: positiveInt('headPollMs', options.headPollMs, 500),
+    poolSize: positiveInt('poolSize', options.poolSize, 10),
+    onError: options.onError ?? ((error, context) => console.error(`[tidings/postgres] ${context}:`, error)),
   };
 }
 
 // packages/postgres/src/reads.ts
-var EVENT_COLUMNS = "e.position, e.event_id, e.stream_id, e.version, e.type, e.data, e.metadata, e.recorded_at";
+var EVENT_COLUMNS = 'e.position, e.event_id, e.stream_id, e.version, e.type, e.data, e.metadata, e.recorded_at';
 function toRecorded(row, ctx) {
   const metadata = JSON.parse(row.metadata);
   const raw = JSON.parse(row.data);
-  const data = ctx.codec === void 0 ? raw : ctx.codec.decode(raw, { type: row.type, streamId: row.stream_id, metadata });
+  const data =
+    ctx.codec === void 0 ? raw : ctx.codec.decode(raw, { type: row.type, streamId: row.stream_id, metadata });
   const event = {
     id: row.event_id,
     type: row.type,
@@ -1837,7 +1877,7 @@ function toRecorded(row, ctx) {
     version: BigInt(row.version),
     position: BigInt(row.position),
     recordedAt: row.recorded_at,
-    occurredAt: row.recorded_at
+    occurredAt: row.recorded_at,
   };
   return ctx.upcast === void 0 ? event : ctx.upcast(event);
 }
@@ -1874,13 +1914,16 @@ function allPageQuery(ctx, q) {
   if (q.filter?.categories !== void 0) where.push(`e.category = any(${param([...q.filter.categories])}::text[])`);
   if (q.time !== void 0)
     where.push(
-      `e.recorded_at >= ${param(q.time.from)}::timestamptz and e.recorded_at < ${param(q.time.to)}::timestamptz`
+      `e.recorded_at >= ${param(q.time.from)}::timestamptz and e.recorded_at < ${param(q.time.to)}::timestamptz`,
     );
   where.push(retentionClause(ctx.s, `${now}::timestamptz`));
   const text = (n2) => `select ${EVENT_COLUMNS} from ${ctx.s}.events e
-    where e.position ${q.forward ? ">=" : "<="} $1 and ${where.join(" and ")}
-    order by e.position ${q.forward ? "asc" : "desc"} limit ${n2}`;
-  const name = where.length === 1 ? `tidings_all_${q.forward ? "fwd" : "bwd"}_${ctx.pageSize}_${ctx.s.replace(/\W/g, "")}` : void 0;
+    where e.position ${q.forward ? '>=' : '<='} $1 and ${where.join(' and ')}
+    order by e.position ${q.forward ? 'asc' : 'desc'} limit ${n2}`;
+  const name =
+    where.length === 1
+      ? `tidings_all_${q.forward ? 'fwd' : 'bwd'}_${ctx.pageSize}_${ctx.s.replace(/\W/g, '')}`
+      : void 0;
   const full = text(ctx.pageSize);
   return (cursor, n2) => {
     const args = [cursor.toString(), ...values];
@@ -1895,7 +1938,7 @@ function toStreamInfo(streamId, row) {
     version: BigInt(row.version),
     truncatedBefore: BigInt(row.truncated_before),
     deleted: row.deleted ?? void 0,
-    metadata: JSON.parse(row.metadata)
+    metadata: JSON.parse(row.metadata),
   };
 }
 
@@ -1903,8 +1946,8 @@ function toStreamInfo(streamId, row) {
 async function fetchStreamRow(client, s, streamId, lock = false) {
   const r = await client.query(
     `select stream_id, version, last_position, truncated_before, deleted, metadata, max_count, max_age_ms
-       from ${s}.streams where stream_id = $1${lock ? " for update" : ""}`,
-    [streamId]
+       from ${s}.streams where stream_id = $1${lock ? ' for update' : ''}`,
+    [streamId],
   );
   return r.rows[0];
 }
@@ -1916,7 +1959,7 @@ async function streamInfo(withClient, ctx, streamId) {
 async function* readStream(withClient, ctx, streamId, options) {
   assertStreamId(streamId);
   assertReadStreamOptions(options);
-  const forward = (options?.direction ?? "forward") === "forward";
+  const forward = (options?.direction ?? 'forward') === 'forward';
   const row = await withClient((c2) => fetchStreamRow(c2, ctx.s, streamId));
   if (row === void 0) return;
   const version = BigInt(row.version);
@@ -1924,14 +1967,17 @@ async function* readStream(withClient, ctx, streamId, options) {
   if (row.max_count !== null && version - BigInt(row.max_count) + 1n > lower)
     lower = version - BigInt(row.max_count) + 1n;
   const cutoff = row.max_age_ms === null ? null : new Date(ctx.now() - Number(row.max_age_ms));
-  const start = forward ? options?.from !== void 0 && options.from > lower ? options.from : lower : options?.from ?? version;
+  const start = forward
+    ? options?.from !== void 0 && options.from > lower
+      ? options.from
+      : lower
+    : (options?.from ?? version);
   const text = `select ${EVENT_COLUMNS} from ${ctx.s}.events e
-     where e.stream_id = $1 and e.version ${forward ? ">=" : "<="} $2 and e.version >= $3
+     where e.stream_id = $1 and e.version ${forward ? '>=' : '<='} $2 and e.version >= $3
        and ($4::timestamptz is null or e.recorded_at >= $4::timestamptz)
-     order by e.version ${forward ? "asc" : "desc"} limit $5`;
-  const fetch = (cursor, n2) => withClient(
-    async (c2) => (await c2.query(text, [streamId, cursor.toString(), lower.toString(), cutoff, n2])).rows
-  );
+     order by e.version ${forward ? 'asc' : 'desc'} limit $5`;
+  const fetch = (cursor, n2) =>
+    withClient(async (c2) => (await c2.query(text, [streamId, cursor.toString(), lower.toString(), cutoff, n2])).rows);
   yield* paged(fetch, start, forward, options?.limit, ctx.pageSize, (r) => BigInt(r.version), ctx);
 }
 
@@ -1948,39 +1994,41 @@ async function setStreamMetadata(client, s, streamId, metadata) {
        on conflict (stream_id) do update set metadata = excluded.metadata, max_count = excluded.max_count, max_age_ms = excluded.max_age_ms
        where t.deleted is distinct from 'hard'
      returning 1`,
-    [streamId, text, maxCount, maxAge]
+    [streamId, text, maxCount, maxAge],
   );
   if (r.rowCount === 0) throw new StreamDeletedError(streamId);
 }
 async function truncateBefore(client, s, streamId, before) {
   const row = await fetchStreamRow(client, s, streamId, true);
-  if (row?.deleted === "hard") throw new StreamDeletedError(streamId);
-  if (row === void 0 || row.version === "0") return;
+  if (row?.deleted === 'hard') throw new StreamDeletedError(streamId);
+  if (row === void 0 || row.version === '0') return;
   const cap = BigInt(row.version) + 1n;
   const bound = before < cap ? before : cap;
   if (bound <= BigInt(row.truncated_before)) return;
   await client.query(`update ${s}.streams set truncated_before = $2, ${recordLastPosition(s)} where stream_id = $1`, [
     streamId,
-    bound.toString()
+    bound.toString(),
   ]);
   await client.query(`delete from ${s}.events where stream_id = $1 and version < $2`, [streamId, bound.toString()]);
 }
 async function deleteStream(client, s, streamId, mode, expected) {
   const row = await fetchStreamRow(client, s, streamId, true);
-  if (row?.deleted === "hard") return;
+  if (row?.deleted === 'hard') return;
   const version = row === void 0 ? 0n : BigInt(row.version);
-  if (!versionMatches(expected, version, row?.deleted === "soft"))
+  if (!versionMatches(expected, version, row?.deleted === 'soft'))
     throw new ConcurrencyError(streamId, expected, version);
-  if (mode === "soft" && version === 0n) return;
+  if (mode === 'soft' && version === 0n) return;
   if (row === void 0) {
     await client.query(`insert into ${s}.streams (stream_id, deleted, truncated_before) values ($1, 'hard', 1)`, [
-      streamId
+      streamId,
     ]);
     return;
   }
   await client.query(
-    mode === "hard" ? `update ${s}.streams set deleted = 'hard', truncated_before = version + 1, metadata = '{}', max_count = null, max_age_ms = null where stream_id = $1` : `update ${s}.streams set deleted = 'soft', truncated_before = version + 1, ${recordLastPosition(s)} where stream_id = $1`,
-    [streamId]
+    mode === 'hard'
+      ? `update ${s}.streams set deleted = 'hard', truncated_before = version + 1, metadata = '{}', max_count = null, max_age_ms = null where stream_id = $1`
+      : `update ${s}.streams set deleted = 'soft', truncated_before = version + 1, ${recordLastPosition(s)} where stream_id = $1`,
+    [streamId],
   );
   await client.query(`delete from ${s}.events where stream_id = $1`, [streamId]);
 }
@@ -1991,9 +2039,9 @@ async function runTransaction(client, work, deps) {
   const onLost = (error) => {
     lost ??= error;
   };
-  const onEnd = () => onLost(new Error("Connection terminated"));
-  client.on("error", onLost);
-  client.on("end", onEnd);
+  const onEnd = () => onLost(new Error('Connection terminated'));
+  client.on('error', onLost);
+  client.on('end', onEnd);
   const callbacks = [];
   const streams = [];
   let top = -1n;
@@ -2002,8 +2050,8 @@ async function runTransaction(client, work, deps) {
   const assertActive = () => {
     if (!open)
       throw new TidingsError(
-        "TRANSACTION_FINISHED",
-        "This store transaction has already committed or rolled back; use it only inside its work function."
+        'TRANSACTION_FINISHED',
+        'This store transaction has already committed or rolled back; use it only inside its work function.',
       );
   };
   const useTx = async (use) => {
@@ -2011,12 +2059,12 @@ async function runTransaction(client, work, deps) {
     try {
       return await use(client);
     } catch (error) {
-      throw mapPgError(error, "A read in the store transaction", deps.settings);
+      throw mapPgError(error, 'A read in the store transaction', deps.settings);
     }
   };
   const reader = {
-    readStream: ((streamId, options) => readStream(useTx, deps.readContext, streamId, options)),
-    streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId)
+    readStream: (streamId, options) => readStream(useTx, deps.readContext, streamId, options),
+    streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId),
   };
   const tx = {
     ...reader,
@@ -2041,23 +2089,25 @@ async function runTransaction(client, work, deps) {
     afterCommit(callback) {
       assertActive();
       callbacks.push(callback);
-    }
+    },
   };
   try {
     try {
       await client.query(
-        deps.settings.planGuard === true ? "begin; set local enable_seqscan to default; set local jit to default" : "begin"
+        deps.settings.planGuard === true
+          ? 'begin; set local enable_seqscan to default; set local jit to default'
+          : 'begin',
       );
     } catch (error) {
       broken = isConnectionError(error);
-      throw mapPgError(error, "BEGIN", deps.settings);
+      throw mapPgError(error, 'BEGIN', deps.settings);
     }
     let result;
     try {
       result = await work(tx);
     } catch (error) {
       open = false;
-      await client.query("rollback").catch(() => {
+      await client.query('rollback').catch(() => {
         broken = true;
       });
       throw error;
@@ -2069,22 +2119,22 @@ async function runTransaction(client, work, deps) {
     }
     let commit;
     try {
-      commit = await client.query("commit");
+      commit = await client.query('commit');
     } catch (error) {
       if (isConnectionError(error)) {
         broken = true;
         if (neverSent(error)) throw lostBeforeCommit(deps.target, error);
         throw new UnknownOutcomeError(
-          streams.length > 0 ? streams.join("', '") : "(transaction without appends)",
-          error
+          streams.length > 0 ? streams.join("', '") : '(transaction without appends)',
+          error,
         );
       }
-      throw mapPgError(error, "COMMIT", deps.settings);
+      throw mapPgError(error, 'COMMIT', deps.settings);
     }
-    if (commit.command === "ROLLBACK") {
+    if (commit.command === 'ROLLBACK') {
       throw new TidingsError(
-        "TRANSACTION_ABORTED",
-        "The store transaction was rolled back at COMMIT because a statement inside it had failed (its error was caught inside the work). Nothing was stored; let errors propagate out of the work."
+        'TRANSACTION_ABORTED',
+        'The store transaction was rolled back at COMMIT because a statement inside it had failed (its error was caught inside the work). Nothing was stored; let errors propagate out of the work.',
       );
     }
     if (top >= 0n) deps.committed(top);
@@ -2092,22 +2142,22 @@ async function runTransaction(client, work, deps) {
       try {
         callback();
       } catch (error) {
-        deps.onError(error, "afterCommit callback");
+        deps.onError(error, 'afterCommit callback');
       }
     }
     return result;
   } finally {
     open = false;
-    client.off("error", onLost);
-    client.off("end", onEnd);
+    client.off('error', onLost);
+    client.off('end', onEnd);
     client.release(broken || lost !== void 0);
   }
 }
 function lostBeforeCommit(target, cause) {
   return new TidingsError(
-    "CONNECTION_LOST",
+    'CONNECTION_LOST',
     `The connection to ${target} was lost before COMMIT: the transaction was rolled back and nothing was stored. Retry the whole unit of work.`,
-    { cause }
+    { cause },
   );
 }
 
@@ -2123,11 +2173,11 @@ function postgresEventStore(options) {
     target = describePool(pool);
   } else {
     const connectionString = options.connectionString;
-    if (typeof connectionString !== "string" || connectionString === "") {
+    if (typeof connectionString !== 'string' || connectionString === '') {
       throw new ValidationError(
-        "postgresEventStore needs a connectionString (postgres://user@host:5432/db) or a pg Pool in options.pool.",
+        'postgresEventStore needs a connectionString (postgres://user@host:5432/db) or a pg Pool in options.pool.',
         [],
-        { code: "INVALID_OPTION" }
+        { code: 'INVALID_OPTION' },
       );
     }
     pool = createPool(connectionString, opts.poolSize);
@@ -2139,14 +2189,14 @@ function postgresEventStore(options) {
     idleInTransactionTimeoutMs: opts.idleInTransactionTimeoutMs,
     statementTimeoutMs: opts.statementTimeoutMs,
     synchronousCommit: opts.synchronousCommit,
-    planGuard: ownsPool
+    planGuard: ownsPool,
   };
   const nextId = uuidv7Generator({ now: () => clock.now() });
   let closed = false;
   let closing;
   let identity;
   const assertOpen = () => {
-    if (closed) throw new StoreClosedError("PostgreSQL");
+    if (closed) throw new StoreClosedError('PostgreSQL');
   };
   const ready = () => {
     identity ??= (async () => {
@@ -2172,7 +2222,7 @@ function postgresEventStore(options) {
       return await use(client);
     } catch (error) {
       broken = isConnectionError(error);
-      throw mapPgError(error, "The PostgreSQL store call", settings);
+      throw mapPgError(error, 'The PostgreSQL store call', settings);
     } finally {
       client.release(broken);
     }
@@ -2182,20 +2232,18 @@ function postgresEventStore(options) {
     codec: opts.codec,
     upcast: opts.upcast,
     pageSize: opts.readPageSize,
-    now: () => clock.now()
+    now: () => clock.now(),
   };
   const head = new HeadSignal(
-    async () => withClient(
-      async (c2) => BigInt((await c2.query(`select position from ${s}.head`)).rows[0].position)
-    ),
+    async () => withClient(async (c2) => BigInt((await c2.query(`select position from ${s}.head`)).rows[0].position)),
     opts.headPollMs,
-    opts.onError
+    opts.onError,
   );
   const prepare = (streamId, events, appendOptions) => {
     const p = prepareAppend(streamId, events, appendOptions, {
       maxEventBytes: opts.maxEventBytes,
       nextId,
-      encode: opts.codec === void 0 ? void 0 : (data, event) => opts.codec.encode(data, event)
+      encode: opts.codec === void 0 ? void 0 : (data, event) => opts.codec.encode(data, event),
     });
     let bytes = 0;
     for (const e of p.events) bytes += e.data.length + e.metadata.length;
@@ -2209,7 +2257,7 @@ function postgresEventStore(options) {
       try {
         const outcomes = await runAppendBatch(client, schema2, batch, new Date(clock.now()), {
           autocommit: true,
-          guarded: ownsPool
+          guarded: ownsPool,
         });
         client.release();
         return outcomes;
@@ -2223,31 +2271,32 @@ function postgresEventStore(options) {
   const committer = createGroupCommit(
     {
       write: writeBatch,
-      retryable: (error) => !(error instanceof TidingsError) && !isConnectionError(error) && !["55P03", "57014"].includes(error.code ?? ""),
+      retryable: (error) =>
+        !(error instanceof TidingsError) && !isConnectionError(error) && !['55P03', '57014'].includes(error.code ?? ''),
       toError: (error, append) => {
         if (error instanceof TidingsError) return error;
         if (isConnectionError(error)) {
           if (neverSent(error)) {
             return new TidingsError(
-              "CONNECTION_LOST",
+              'CONNECTION_LOST',
               `The append to '${append.streamId}' was not sent: the connection to ${target} was lost. Nothing was stored; retry it.`,
               {
-                cause: error
-              }
+                cause: error,
+              },
             );
           }
           return new UnknownOutcomeError(append.streamId, error);
         }
         return mapPgError(error, `The append to '${append.streamId}'`, settings);
       },
-      committed: (position) => head.moved(position)
+      committed: (position) => head.moved(position),
     },
-    opts
+    opts,
   );
   async function* readAll(options2) {
     assertOpen();
     assertReadAllOptions(options2);
-    const forward = (options2?.direction ?? "forward") === "forward";
+    const forward = (options2?.direction ?? 'forward') === 'forward';
     const filter = options2?.filter;
     if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
     const start = options2?.from ?? (forward ? 0n : await store2.headPosition());
@@ -2264,18 +2313,18 @@ function postgresEventStore(options) {
     const fetch = (cursor, n2) => withClient(async (c2) => (await c2.query(page(cursor, n2))).rows);
     yield* paged(fetch, 0n, true, options2.limit, opts.readPageSize, (r) => BigInt(r.position), readContext);
   }
-  const adminTransaction = (what, work) => withClient(async (client) => {
-    await client.query("begin");
-    try {
-      const result = await work(client);
-      await client.query("commit");
-      return result;
-    } catch (error) {
-      await client.query("rollback").catch(() => {
-      });
-      throw mapPgError(error, what, settings);
-    }
-  });
+  const adminTransaction = (what, work) =>
+    withClient(async (client) => {
+      await client.query('begin');
+      try {
+        const result = await work(client);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw mapPgError(error, what, settings);
+      }
+    });
   const store2 = {
     schema: schema2,
     async migrate() {
@@ -2297,10 +2346,10 @@ function postgresEventStore(options) {
         return Promise.reject(error);
       }
     },
-    readStream: ((streamId, options2) => {
+    readStream: (streamId, options2) => {
       assertOpen();
       return readStream(withClient, readContext, streamId, options2);
-    }),
+    },
     streamInfo: (streamId) => streamInfo(withClient, readContext, streamId),
     readAll,
     readByType(types, options2) {
@@ -2321,14 +2370,16 @@ function postgresEventStore(options) {
       assertOpen();
       assertStreamId(streamId);
       const { mode, expectedVersion } = resolveDeleteOptions(streamId, options2);
-      await adminTransaction(`deleteStream('${streamId}')`, (c2) => deleteStream(c2, s, streamId, mode, expectedVersion));
+      await adminTransaction(`deleteStream('${streamId}')`, (c2) =>
+        deleteStream(c2, s, streamId, mode, expectedVersion),
+      );
     },
     async transaction(work) {
       assertOpen();
-      if (typeof work !== "function") {
+      if (typeof work !== 'function') {
         throw new TidingsError(
-          "INVALID_ARGUMENT",
-          "transaction(work) expects an async function receiving the transaction."
+          'INVALID_ARGUMENT',
+          'transaction(work) expects an async function receiving the transaction.',
         );
       }
       await ready();
@@ -2342,13 +2393,11 @@ function postgresEventStore(options) {
         prepare,
         now: () => new Date(clock.now()),
         committed: (position) => head.moved(position),
-        onError: opts.onError
+        onError: opts.onError,
       });
     },
     async headPosition() {
-      return withClient(
-        async (c2) => BigInt((await c2.query(`select position from ${s}.head`)).rows[0].position)
-      );
+      return withClient(async (c2) => BigInt((await c2.query(`select position from ${s}.head`)).rows[0].position));
     },
     onHeadMoved(listener) {
       assertOpen();
@@ -2359,8 +2408,8 @@ function postgresEventStore(options) {
       const { storeId } = await ready();
       return {
         storeId,
-        kind: "postgres",
-        durability: describeDurability(opts.synchronousCommit)
+        kind: 'postgres',
+        durability: describeDurability(opts.synchronousCommit),
       };
     },
     close() {
@@ -2374,41 +2423,51 @@ function postgresEventStore(options) {
     },
     [Symbol.asyncDispose]() {
       return store2.close();
-    }
+    },
   };
   return store2;
 }
 function describeDurability(level) {
   switch (level) {
-    case "on":
-      return "PostgreSQL synchronous_commit=on: an acknowledged append is flushed to the WAL on disk and survives a crash of the server or the host.";
-    case "remote_write":
-    case "remote_apply":
-      return `PostgreSQL synchronous_commit=${level}: an acknowledged append is on disk locally and ${level === "remote_apply" ? "applied on" : "written to"} a synchronous standby.`;
-    case "local":
-      return "PostgreSQL synchronous_commit=local: an acknowledged append is flushed to the local WAL (standbys not awaited).";
+    case 'on':
+      return 'PostgreSQL synchronous_commit=on: an acknowledged append is flushed to the WAL on disk and survives a crash of the server or the host.';
+    case 'remote_write':
+    case 'remote_apply':
+      return `PostgreSQL synchronous_commit=${level}: an acknowledged append is on disk locally and ${level === 'remote_apply' ? 'applied on' : 'written to'} a synchronous standby.`;
+    case 'local':
+      return 'PostgreSQL synchronous_commit=local: an acknowledged append is flushed to the local WAL (standbys not awaited).';
     default:
-      return "PostgreSQL synchronous_commit=off: an acknowledged append survives a server crash only after the WAL writer flushes (up to 3x wal_writer_delay later); it is never corrupted, the last moments may be lost.";
+      return 'PostgreSQL synchronous_commit=off: an acknowledged append survives a server crash only after the WAL writer flushes (up to 3x wal_writer_delay later); it is never corrupted, the last moments may be lost.';
   }
 }
 
 // packages/postgres/src/test-support/perf/loop.ts
-var URL2 = "postgres://postgres@127.0.0.1:5432/test";
+var URL2 = 'postgres://postgres@127.0.0.1:5432/test';
 var writers = Number(process.argv[2] ?? 1);
 var n = Number(process.argv[3] ?? 2e4);
 var schema = `zz_loop_${Math.random().toString(36).slice(2, 8)}`;
-var store = postgresEventStore({ connectionString: URL2, schema, synchronousCommit: "off" });
+var store = postgresEventStore({ connectionString: URL2, schema, synchronousCommit: 'off' });
 await store.migrate();
-var ev = (i) => [{ type: "perf.item-added", data: { n: i, sku: `sku-${i % 97}`, quantity: 1 + i % 5, note: "an ordinary short note" } }];
+var ev = (i) => [
+  {
+    type: 'perf.item-added',
+    data: { n: i, sku: `sku-${i % 97}`, quantity: 1 + (i % 5), note: 'an ordinary short note' },
+  },
+];
 var c0 = process.cpuUsage();
 var t0 = performance.now();
-await Promise.all(Array.from({ length: writers }, async (_, w) => {
-  for (let i = 0; i < n / writers; i++) await store.append(`s-${w}`, ev(i), { expectedVersion: BigInt(i) });
-}));
+await Promise.all(
+  Array.from({ length: writers }, async (_, w) => {
+    for (let i = 0; i < n / writers; i++) await store.append(`s-${w}`, ev(i), { expectedVersion: BigInt(i) });
+  }),
+);
 var c = process.cpuUsage(c0);
-console.log(`${writers} writers: ${((c.user + c.system) / n).toFixed(1)} \xB5s client CPU per append (user ${(c.user / n).toFixed(1)}, sys ${(c.system / n).toFixed(1)}); wall ${((performance.now() - t0) * 1e3 / n).toFixed(0)} \xB5s`);
-await store.transaction(async (tx) => {
-  await tx.connection.query(`drop schema ${schema} cascade`);
-}).catch(() => {
-});
+console.log(
+  `${writers} writers: ${((c.user + c.system) / n).toFixed(1)} \xB5s client CPU per append (user ${(c.user / n).toFixed(1)}, sys ${(c.system / n).toFixed(1)}); wall ${(((performance.now() - t0) * 1e3) / n).toFixed(0)} \xB5s`,
+);
+await store
+  .transaction(async (tx) => {
+    await tx.connection.query(`drop schema ${schema} cascade`);
+  })
+  .catch(() => {});
 await store.close();

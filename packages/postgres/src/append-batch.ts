@@ -373,20 +373,3 @@ function resolveStoredIds(detail: string, append: PreparedAppend): AppendOutcome
     return { ok: false, error: error as TidingsError };
   }
 }
-
-/**
- * One append inside a caller's transaction (never group-committed): its stream row is locked
- * first, then the batch statement writes it, unnamed (planned with the caller's settings, never
- * cached with them). Throws the append's own refusal.
- */
-export async function appendInTransaction(
-  client: PoolClient,
-  schema: string,
-  append: PreparedAppend,
-  now: Date,
-): Promise<AppendResult> {
-  const [outcome] = await runAppendBatch(client, schema, [append], now);
-  if (outcome?.ok === true) return outcome.result;
-  if (outcome?.ok === false) throw outcome.error;
-  throw new TidingsError('STORE_PROTOCOL', 'The batch statement left a lone append undecided.');
-}

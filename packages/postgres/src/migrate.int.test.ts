@@ -61,7 +61,7 @@ describe.skipIf(!available)('migrate from several processes', () => {
       update ${s}.head set position = 1;`);
     const store = postgresEventStore({ connectionString: PG_URL, schema });
     try {
-      expect(await store.migrate()).toEqual({ from: 1, to: CODE_SCHEMA_VERSION, applied: [2, 3] });
+      expect(await store.migrate()).toEqual({ from: 1, to: CODE_SCHEMA_VERSION, applied: [2, 3, 4] });
       expect(await store.append('order-7', [{ type: 'order.paid', data: 2 }], { expectedVersion: 1n })).toEqual({
         nextVersion: 2n,
         position: 2n,
@@ -89,29 +89,32 @@ describe.skipIf(!available)('migrate from several processes', () => {
     expect(fns).toEqual([]);
   });
 
-  it('takes a schema written by the version-2 code (fixture) to the new layout without losing or reordering an event', async () => {
-    const schema = randomSchema('v2');
+  it('takes a schema written by the version-3 code (fixture) to the new layout without losing or reordering an event', async () => {
+    const schema = randomSchema('v3');
     schemas.push(schema);
     const s = `"${schema}"`;
-    // Dumped from a schema that @tidings/postgres at schema version 2 filled through its own API
-    // (__fixtures__/make-v2-fixture.ts): batches, lone appends, caller ids, metadata, a transaction,
-    // retention metadata, truncation, soft and hard deletion.
+    // Dumped from a schema that @tidings/postgres at schema version 3 filled through its own API
+    // (__fixtures__/make-v3-fixture.ts): batches, lone appends, caller ids, metadata, a transaction,
+    // retention metadata, truncation, soft and hard deletion, a processor checkpoint.
     await sql(
-      readFileSync(new URL('./__fixtures__/v2-schema.sql', import.meta.url), 'utf8').replaceAll('__schema__', schema),
+      readFileSync(new URL('./__fixtures__/v3-schema.sql', import.meta.url), 'utf8').replaceAll('__schema__', schema),
     );
     const before = await sql<Record<string, unknown>>(`select * from ${s}.events order by position`);
     const streamsBefore = await sql<Record<string, unknown>>(`select * from ${s}.streams order by stream_id`);
-    expect(before).toHaveLength(14);
+    const checkpointsBefore = await sql<Record<string, unknown>>(`select * from ${s}.checkpoints`);
+    expect(checkpointsBefore).toHaveLength(1);
+    expect(before).toHaveLength(15);
     const store = postgresEventStore({ connectionString: PG_URL, schema });
     try {
       await expect(store.append('order-1', [{ type: 'x.y', data: 1 }])).rejects.toMatchObject({
         code: 'STORE_NOT_MIGRATED',
       });
       const identity = (await sql<{ store_id: string }>(`select store_id from ${s}.tidings_store`))[0]!.store_id;
-      expect(await store.migrate()).toEqual({ from: 2, to: CODE_SCHEMA_VERSION, applied: [3] });
+      expect(await store.migrate()).toEqual({ from: 3, to: CODE_SCHEMA_VERSION, applied: [4] });
       // Every row as it was, same positions, same order; the store keeps its identity.
       expect(await sql(`select * from ${s}.events order by position`)).toEqual(before);
       expect(await sql(`select * from ${s}.streams order by stream_id`)).toEqual(streamsBefore);
+      expect(await sql(`select * from ${s}.checkpoints`)).toEqual(checkpointsBefore);
       expect((await store.info()).storeId).toBe(identity);
       const all = await collect(store.readAll());
       expect(all.map((e) => [e.position, e.id, e.streamId, e.version, e.data])).toEqual(
@@ -131,12 +134,12 @@ describe.skipIf(!available)('migrate from several processes', () => {
         store.append('fresh-1', [{ type: 'f.x', data: 1 }], { expectedVersion: 'no-stream' }),
       ]);
       expect([a, b]).toEqual([
-        { nextVersion: 5n, position: 21n },
-        { nextVersion: 1n, position: 22n },
+        { nextVersion: 5n, position: 22n },
+        { nextVersion: 1n, position: 23n },
       ]);
       expect(await store.append('order-2', [{ type: 'order.x', data: 1 }], { expectedVersion: 3n })).toEqual({
         nextVersion: 4n,
-        position: 23n,
+        position: 24n,
       });
       // What the old code recorded still answers: idempotent retries of stored caller ids, empty
       // appends on a stream whose events were all removed, soft and hard deletion.
@@ -153,14 +156,14 @@ describe.skipIf(!available)('migrate from several processes', () => {
       expect(await store.append('trunc-1', [], { expectedVersion: 3n })).toEqual({ nextVersion: 3n, position: 16n });
       expect(await store.append('soft-1', [{ type: 's.x', data: 3 }], { expectedVersion: 'no-stream' })).toEqual({
         nextVersion: 3n,
-        position: 24n,
+        position: 25n,
       });
       await expect(store.append('hard-1', [{ type: 'h.x', data: 2 }])).rejects.toBeInstanceOf(StreamDeletedError);
       const [counts] = await sql<{ n: string; m: string }>(
-        `select count(*)::text n, max(position)::text m from ${s}.events where position > 20`,
+        `select count(*)::text n, max(position)::text m from ${s}.events where position > 21`,
       );
-      expect(counts).toEqual({ n: '4', m: '24' });
-      expect(await store.headPosition()).toBe(24n);
+      expect(counts).toEqual({ n: '4', m: '25' });
+      expect(await store.headPosition()).toBe(25n);
     } finally {
       await store.close();
     }

@@ -1,5 +1,5 @@
 /**
- * FROZEN: the append function as migration 2 created it (migration 3 drops it; the batch
+ * FROZEN: the append function as migration 2 created it (migration 4 drops it; the batch
  * statement, sql/batch-append.ts, replaced it — decision 0310). Kept only so that migrating a
  * version-1 schema replays migration 2 exactly; never edit it.
  *

@@ -1,9 +1,9 @@
-// Writes the schema-version-2 fixture (v2-schema.sql) used by migrate.int.test.ts. It must run
-// against the code that wrote that layout — @tidings/postgres at commit f41afcc, schema version 2,
-// before the batch statement replaced append_batch — so it is kept for the record, not run by
-// the tests:
-//   git archive f41afcc | tar -x -C /tmp/v2 && (link node_modules) && cp this file there, then
-//   node <esbuild bundle of it> > v2-schema.sql
+// Writes the schema-version-3 fixture (v3-schema.sql) used by migrate.int.test.ts. It must run
+// against the code that wrote that layout — @tidings/postgres at main ad8c687, schema version 3
+// (processing tables), before the batch statement replaced append_batch — so it is kept for the
+// record, not run by the tests:
+//   git archive ad8c687 | tar -x -C /tmp/v3 && (link node_modules) && cp this file there, then
+//   node <esbuild bundle of it> > v3-schema.sql
 // It fills one schema through the store's own API (group-committed batches, lone appends,
 // caller ids, a transaction, metadata, truncation, soft and hard deletion), then prints
 // `pg_dump --schema <it> --inserts` with the schema renamed to a placeholder the test replaces.
@@ -12,7 +12,7 @@ import pg from 'pg';
 import { postgresEventStore } from '../index.js';
 
 const url = process.env['TIDINGS_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `fixture_v2_${Math.random().toString(36).slice(2, 8)}`;
+const schema = `fixture_v3_${Math.random().toString(36).slice(2, 8)}`;
 const store = postgresEventStore({ connectionString: url, schema });
 const ev = (type: string, data: unknown, id?: string) => (id === undefined ? { type, data } : { id, type, data });
 try {
@@ -53,6 +53,11 @@ try {
   await store.append('hard-1', [ev('h.x', 1)]);
   await store.deleteStream('hard-1', { mode: 'hard' });
   await store.append('order-1', [ev('order.closed', {})], { expectedVersion: 3n });
+  // Processing state (schema version 3): a processor's checkpoint, written with an append.
+  await store.transaction(async (tx) => {
+    await tx.append('ledger-1', [ev('ledger.posted', { amount: 5 })], { expectedVersion: 1n });
+    await tx.processing.saveCheckpoint({ processor: 'projector', position: 21n });
+  });
 } finally {
   await store.close();
 }

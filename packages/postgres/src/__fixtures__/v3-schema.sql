@@ -208,6 +208,19 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: checkpoints; Type: TABLE; Schema: __schema__; Owner: -
+--
+
+CREATE TABLE __schema__.checkpoints (
+    processor text NOT NULL,
+    partition integer NOT NULL,
+    "position" bigint NOT NULL,
+    epoch bigint NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+
+
+--
 -- Name: events; Type: TABLE; Schema: __schema__; Owner: -
 --
 
@@ -237,6 +250,51 @@ CREATE TABLE __schema__.head (
     "position" bigint NOT NULL,
     recorded_at timestamp with time zone NOT NULL,
     CONSTRAINT head_id_check CHECK (id)
+);
+
+
+--
+-- Name: inbox; Type: TABLE; Schema: __schema__; Owner: -
+--
+
+CREATE TABLE __schema__.inbox (
+    processor text NOT NULL,
+    event_id text NOT NULL,
+    "position" bigint NOT NULL
+);
+
+
+--
+-- Name: leases; Type: TABLE; Schema: __schema__; Owner: -
+--
+
+CREATE TABLE __schema__.leases (
+    processor text NOT NULL,
+    partition integer NOT NULL,
+    owner text NOT NULL,
+    epoch bigint NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+
+--
+-- Name: parked; Type: TABLE; Schema: __schema__; Owner: -
+--
+
+CREATE TABLE __schema__.parked (
+    id text NOT NULL,
+    processor text NOT NULL,
+    partition integer NOT NULL,
+    event_id text NOT NULL,
+    "position" bigint NOT NULL,
+    stream_id text NOT NULL,
+    version bigint NOT NULL,
+    type text NOT NULL,
+    error text NOT NULL,
+    attempts bigint NOT NULL,
+    first_failed_at timestamp with time zone NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    blocking boolean NOT NULL
 );
 
 
@@ -272,30 +330,56 @@ CREATE TABLE __schema__.tidings_store (
 
 
 --
+-- Data for Name: checkpoints; Type: TABLE DATA; Schema: __schema__; Owner: -
+--
+
+INSERT INTO __schema__.checkpoints VALUES ('projector', 0, 21, 0, '2026-11-25 22:15:50.746+00');
+
+
+--
 -- Data for Name: events; Type: TABLE DATA; Schema: __schema__; Owner: -
 --
 
-INSERT INTO __schema__.events VALUES (1, '01a21491-04a7-7178-afcb-07be87d58ff9', 'order-1', 1, 'order', 1853851049, 'order.placed', '{"total":30}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.965+00');
-INSERT INTO __schema__.events VALUES (2, '01a21491-04a9-75e8-bd63-acb5eb3208eb', 'order-1', 2, 'order', 1853851049, 'order.line-added', '{"sku":"a","n":1}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.965+00');
-INSERT INTO __schema__.events VALUES (3, '01a21491-04a9-75e9-be50-523063696478', 'order-2', 1, 'order', 411671933, 'order.placed', '{"total":12.5,"note":"ünïcødé ✓ \"quoted\" \\ back"}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.965+00');
-INSERT INTO __schema__.events VALUES (4, '01a21491-04a9-75ea-a7a4-6ae27e501889', 'order-1', 3, 'order', 1853851049, 'order.paid', '{"at":"2026-01-01T00:00:00Z"}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.965+00');
-INSERT INTO __schema__.events VALUES (5, '01a21491-04a9-75eb-8822-52a7a03dca89', 'cart-9', 1, 'cart', 2070064031, 'cart.opened', 'null', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.965+00');
-INSERT INTO __schema__.events VALUES (6, '0190a0a0-0000-7000-8000-000000000001', 'order-2', 2, 'order', 411671933, 'order.paid', '{"big":12345678901234567000}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.989+00');
-INSERT INTO __schema__.events VALUES (7, '0190a0a0-0000-7000-8000-000000000002', 'order-2', 3, 'order', 411671933, 'order.shipped', '{"carrier":"x"}', '{"correlationId":"corr-1","causationId":"cause-1","schemaVersion":2,"user":"u"}', 'corr-1', 'cause-1', 2, '2026-11-25 21:16:17.989+00');
-INSERT INTO __schema__.events VALUES (8, '01a21491-04cb-71d8-bbc2-01c613d2f14b', 'ledger-1', 1, 'ledger', -1064535870, 'ledger.opened', '{"by":"tx"}', '{}', NULL, NULL, 1, '2026-11-25 21:16:17.995+00');
-INSERT INTO __schema__.events VALUES (9, '01a21491-04d4-76f0-9e57-c9b0f216c50a', 'log-1', 1, 'log', -1845692293, 'log.line', '{"i":0}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.004+00');
-INSERT INTO __schema__.events VALUES (10, '01a21491-04da-7420-8401-06f595f2c7e4', 'log-1', 2, 'log', -1845692293, 'log.line', '{"i":1}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.01+00');
-INSERT INTO __schema__.events VALUES (11, '01a21491-04e8-73a0-b417-47d9dd180802', 'log-1', 3, 'log', -1845692293, 'log.line', '{"i":2}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.024+00');
-INSERT INTO __schema__.events VALUES (12, '01a21491-04ea-75a0-b49e-b4ae28b41165', 'log-1', 4, 'log', -1845692293, 'log.line', '{"i":3}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.026+00');
-INSERT INTO __schema__.events VALUES (13, '01a21491-04eb-7030-8668-05dfcdef1cf3', 'log-1', 5, 'log', -1845692293, 'log.line', '{"i":4}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.027+00');
-INSERT INTO __schema__.events VALUES (20, '01a21491-0518-7368-ad59-a6ba739f10a8', 'order-1', 4, 'order', 1853851049, 'order.closed', '{}', '{}', NULL, NULL, 1, '2026-11-25 21:16:18.072+00');
+INSERT INTO __schema__.events VALUES (1, '01a214c7-88a3-72b8-9758-3b553b63fff4', 'order-1', 1, 'order', 1853851049, 'order.placed', '{"total":30}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.694+00');
+INSERT INTO __schema__.events VALUES (2, '01a214c7-88a4-77d8-bbcc-5df10061ca6c', 'order-1', 2, 'order', 1853851049, 'order.line-added', '{"sku":"a","n":1}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.694+00');
+INSERT INTO __schema__.events VALUES (3, '01a214c7-88a4-77d9-9862-e620655567e1', 'order-2', 1, 'order', 411671933, 'order.placed', '{"total":12.5,"note":"ünïcødé ✓ \"quoted\" \\ back"}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.694+00');
+INSERT INTO __schema__.events VALUES (4, '01a214c7-88a4-77da-857f-5755f774ff1b', 'order-1', 3, 'order', 1853851049, 'order.paid', '{"at":"2026-01-01T00:00:00Z"}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.694+00');
+INSERT INTO __schema__.events VALUES (5, '01a214c7-88a4-77db-801b-f57490c0826a', 'cart-9', 1, 'cart', 2070064031, 'cart.opened', 'null', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.694+00');
+INSERT INTO __schema__.events VALUES (6, '0190a0a0-0000-7000-8000-000000000001', 'order-2', 2, 'order', 411671933, 'order.paid', '{"big":12345678901234567000}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.71+00');
+INSERT INTO __schema__.events VALUES (7, '0190a0a0-0000-7000-8000-000000000002', 'order-2', 3, 'order', 411671933, 'order.shipped', '{"carrier":"x"}', '{"correlationId":"corr-1","causationId":"cause-1","schemaVersion":2,"user":"u"}', 'corr-1', 'cause-1', 2, '2026-11-25 22:15:50.71+00');
+INSERT INTO __schema__.events VALUES (8, '01a214c7-88bc-7680-903a-b472911ec7b9', 'ledger-1', 1, 'ledger', -1064535870, 'ledger.opened', '{"by":"tx"}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.716+00');
+INSERT INTO __schema__.events VALUES (9, '01a214c7-88be-7058-8b2f-fff157d876af', 'log-1', 1, 'log', -1845692293, 'log.line', '{"i":0}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.718+00');
+INSERT INTO __schema__.events VALUES (10, '01a214c7-88c4-7488-91b7-335140cfef7f', 'log-1', 2, 'log', -1845692293, 'log.line', '{"i":1}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.724+00');
+INSERT INTO __schema__.events VALUES (11, '01a214c7-88c6-71e8-bd85-3b10c90bd8c3', 'log-1', 3, 'log', -1845692293, 'log.line', '{"i":2}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.726+00');
+INSERT INTO __schema__.events VALUES (12, '01a214c7-88c7-7130-a671-caf949682f08', 'log-1', 4, 'log', -1845692293, 'log.line', '{"i":3}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.728+00');
+INSERT INTO __schema__.events VALUES (13, '01a214c7-88c9-76a0-941e-691dd495abdc', 'log-1', 5, 'log', -1845692293, 'log.line', '{"i":4}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.729+00');
+INSERT INTO __schema__.events VALUES (20, '01a214c7-88d7-7538-a76f-e238e961c997', 'order-1', 4, 'order', 1853851049, 'order.closed', '{}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.743+00');
+INSERT INTO __schema__.events VALUES (21, '01a214c7-88d9-7060-8c9d-a5ae78645f68', 'ledger-1', 2, 'ledger', -1064535870, 'ledger.posted', '{"amount":5}', '{}', NULL, NULL, 1, '2026-11-25 22:15:50.745+00');
 
 
 --
 -- Data for Name: head; Type: TABLE DATA; Schema: __schema__; Owner: -
 --
 
-INSERT INTO __schema__.head VALUES (true, 20, '2026-11-25 21:16:18.072+00');
+INSERT INTO __schema__.head VALUES (true, 21, '2026-11-25 22:15:50.745+00');
+
+
+--
+-- Data for Name: inbox; Type: TABLE DATA; Schema: __schema__; Owner: -
+--
+
+
+
+--
+-- Data for Name: leases; Type: TABLE DATA; Schema: __schema__; Owner: -
+--
+
+
+
+--
+-- Data for Name: parked; Type: TABLE DATA; Schema: __schema__; Owner: -
+--
+
 
 
 --
@@ -304,19 +388,27 @@ INSERT INTO __schema__.head VALUES (true, 20, '2026-11-25 21:16:18.072+00');
 
 INSERT INTO __schema__.streams VALUES ('cart-9', 1, 5, 0, NULL, '{}', NULL, NULL);
 INSERT INTO __schema__.streams VALUES ('order-2', 3, 7, 0, NULL, '{}', NULL, NULL);
-INSERT INTO __schema__.streams VALUES ('ledger-1', 1, 8, 0, NULL, '{}', NULL, NULL);
 INSERT INTO __schema__.streams VALUES ('log-1', 5, 13, 0, NULL, '{"maxCount":3,"owner":"ops"}', 3, NULL);
 INSERT INTO __schema__.streams VALUES ('trunc-1', 3, 16, 4, NULL, '{}', NULL, NULL);
 INSERT INTO __schema__.streams VALUES ('soft-1', 2, 18, 3, 'soft', '{}', NULL, NULL);
 INSERT INTO __schema__.streams VALUES ('hard-1', 1, 19, 2, 'hard', '{}', NULL, NULL);
 INSERT INTO __schema__.streams VALUES ('order-1', 4, 20, 0, NULL, '{}', NULL, NULL);
+INSERT INTO __schema__.streams VALUES ('ledger-1', 2, 21, 0, NULL, '{}', NULL, NULL);
 
 
 --
 -- Data for Name: tidings_store; Type: TABLE DATA; Schema: __schema__; Owner: -
 --
 
-INSERT INTO __schema__.tidings_store VALUES (true, 'tidings-event-store', 2, '1e13274b-54fd-4849-a77d-48fb2bb2c0b3', '2026-11-25 21:16:17.796158+00');
+INSERT INTO __schema__.tidings_store VALUES (true, 'tidings-event-store', 3, '4136bcc3-a89c-4780-9537-cfca8eb663c0', '2026-11-25 22:15:50.641132+00');
+
+
+--
+-- Name: checkpoints checkpoints_pkey; Type: CONSTRAINT; Schema: __schema__; Owner: -
+--
+
+ALTER TABLE ONLY __schema__.checkpoints
+    ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (processor, partition);
 
 
 --
@@ -349,6 +441,38 @@ ALTER TABLE ONLY __schema__.events
 
 ALTER TABLE ONLY __schema__.head
     ADD CONSTRAINT head_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: inbox inbox_pkey; Type: CONSTRAINT; Schema: __schema__; Owner: -
+--
+
+ALTER TABLE ONLY __schema__.inbox
+    ADD CONSTRAINT inbox_pkey PRIMARY KEY (processor, event_id);
+
+
+--
+-- Name: leases leases_pkey; Type: CONSTRAINT; Schema: __schema__; Owner: -
+--
+
+ALTER TABLE ONLY __schema__.leases
+    ADD CONSTRAINT leases_pkey PRIMARY KEY (processor, partition);
+
+
+--
+-- Name: parked parked_pkey; Type: CONSTRAINT; Schema: __schema__; Owner: -
+--
+
+ALTER TABLE ONLY __schema__.parked
+    ADD CONSTRAINT parked_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: parked parked_processor_event_id_key; Type: CONSTRAINT; Schema: __schema__; Owner: -
+--
+
+ALTER TABLE ONLY __schema__.parked
+    ADD CONSTRAINT parked_processor_event_id_key UNIQUE (processor, event_id);
 
 
 --
@@ -400,6 +524,20 @@ CREATE INDEX events_recorded_at ON __schema__.events USING btree (recorded_at, "
 --
 
 CREATE INDEX events_type ON __schema__.events USING btree (type, "position");
+
+
+--
+-- Name: inbox_position; Type: INDEX; Schema: __schema__; Owner: -
+--
+
+CREATE INDEX inbox_position ON __schema__.inbox USING btree (processor, "position");
+
+
+--
+-- Name: parked_position; Type: INDEX; Schema: __schema__; Owner: -
+--
+
+CREATE INDEX parked_position ON __schema__.parked USING btree ("position", id COLLATE "C");
 
 
 --
