@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError } from '../store/errors.js';
+import { createFakeClock } from '../time/fake-clock.js';
 import { BatchCoalescer } from './batch-coalescer.js';
 import type { BatchCoalescerOptions, MemberOutcome } from './batch-coalescer.js';
 
@@ -197,6 +198,31 @@ describe('batch coalescer', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
     expect((results[0] as PromiseRejectedResult).reason).toEqual(new Error('busy: a'));
     expect(batches).toEqual([['c']]);
+  });
+
+  it('while an exclusive job runs, fails queued jobs as their deadlines pass (expire), and only then', async () => {
+    const clock = createFakeClock({ now: 1000 });
+    let finish: (() => void) | undefined;
+    const { coalescer, batches } = harness({
+      extra: {
+        deadline: () => clock.now() + 50,
+        expire: { clock, error: (job) => new Error(`busy: ${job.kind === 'append' ? job.member.stream : job.what}`) },
+      },
+    });
+    const work = coalescer.exclusive('tx', () => new Promise<void>((resolve) => (finish = resolve)));
+    while (finish === undefined) await Promise.resolve();
+    const early = coalescer.append(member('early')).catch((e: unknown) => e);
+    await clock.advance(30);
+    const late = coalescer.append(member('late')).catch((e: unknown) => e);
+    await clock.advance(25); // 'early' is past its deadline (1050), 'late' (1080) is not
+    expect(await early).toEqual(new Error('busy: early'));
+    finish();
+    await work;
+    expect(await late).toEqual({ position: 1 });
+    expect(batches).toEqual([['late']]);
+    // No exclusive job running: a queued job waits, whatever its deadline.
+    await clock.advance(1000);
+    expect(await coalescer.append(member('after'))).toEqual({ position: 2 });
   });
 
   it('idle() resolves once everything queued has settled', async () => {
