@@ -45,6 +45,15 @@ const formatMicros = (us) =>
         ? us.toFixed(1)
         : us.toFixed(2);
 
+/** A detail column's median: a rate (default), milliseconds (`ms`) or a plain count (`count`). */
+function formatDetail(value, format) {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  if (format === 'ms')
+    return `${value >= 100 ? Math.round(value) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ms`;
+  if (format === 'count') return Math.round(value).toLocaleString('en-US');
+  return formatRate(value);
+}
+
 /**
  * Evaluates an absolute floor of a case (a figure the documents state, not a ratio to a peer):
  * `{ contender, metric, below | atLeast, label }`, `metric` being `value` (the case's figure) or a
@@ -157,7 +166,7 @@ function renderCase(c) {
     });
     const base = c.overheadVs ? medianOf(results, c.overheadVs) : undefined;
     if (c.overheadVs) ratios.push(base === undefined ? 'n/a' : formatNanos(1e9 / s.median - 1e9 / base));
-    for (const d of c.detailColumns ?? []) ratios.push(formatRate(detailMedian(r, d.key)));
+    for (const d of c.detailColumns ?? []) ratios.push(formatDetail(detailMedian(r, d.key), d.format));
     const failed = r.errors.length > 0 ? ` (${r.errors.length} failed run${r.errors.length === 1 ? '' : 's'})` : '';
     lines.push(
       `| ${name} | ${formatRate(s.median)} | ${formatRate(s.min)} | ${formatRate(s.max)} | ${s.runs}${failed} | ${ratios.join(' | ')} |`,

@@ -36,7 +36,7 @@ describe.skipIf(!available)('postgres event store faults', () => {
     for (let i = 0; i < 200 && pid === undefined; i++) {
       const rows = await sql<{ pid: number }>(
         `select pid from pg_stat_activity where state = 'active' and query like $1 and pid <> pg_backend_pid()`,
-        [`%"${s}".append_batch%`],
+        [`%update "${s}".head%`],
       );
       pid = rows[0]?.pid;
       if (pid === undefined) await new Promise((r) => setTimeout(r, 10));
@@ -60,7 +60,7 @@ describe.skipIf(!available)('postgres event store faults', () => {
     try {
       await viaProxy.append('warm-1', [{ type: 'test.warm', data: 0 }]);
       const batch = events(2);
-      proxy.arm('tidings_append_');
+      proxy.arm('tidings_batch_');
       const error = await viaProxy.append('lost-1', batch).catch((e: unknown) => e);
       expect(proxy.didCut).toBe(true);
       expect(error).toBeInstanceOf(UnknownOutcomeError);

@@ -1,11 +1,7 @@
 import type { AppendResult } from 'tidings';
+import { BatchCoalescer } from 'tidings/store-kit';
+import type { BatchLimits } from 'tidings/store-kit';
 import type { AppendOutcome, PreparedAppend } from './append-batch.js';
-
-export interface GroupCommitBounds {
-  readonly maxBatchAppends: number;
-  readonly maxBatchEvents: number;
-  readonly maxBatchBytes: number;
-}
 
 export interface GroupCommitDeps {
   /** Writes a batch in one transaction. Throws when the whole transaction failed. */
@@ -18,108 +14,35 @@ export interface GroupCommitDeps {
   readonly committed: (position: bigint) => void;
 }
 
-interface Pending {
-  readonly append: PreparedAppend;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
- * Group commit: appends submitted while a batch is being written wait and go together in the
- * next one, so N concurrent callers share one transaction and one WAL flush instead of N. A lone
- * caller is written at once (no added latency). Each append keeps its own outcome; a batch that
- * fails as a whole is retried member by member, so one bad append fails only its caller.
+ * Group commit for PostgreSQL (decision 0301) on the shared {@link BatchCoalescer}: appends
+ * submitted while a batch is being written go together in the next one, so N concurrent callers
+ * share one statement, one transaction and one WAL flush. A lone caller is written at once (on a
+ * microtask: appends issued in the same synchronous run share the first batch). Several appends
+ * to one stream in a batch are checked against running versions by the batch statement. Two
+ * appends sharing an event id never share a batch, so a retry racing its original is answered
+ * exactly by the idempotency rule.
  */
-export class GroupCommitter {
-  readonly #deps: GroupCommitDeps;
-  readonly #bounds: GroupCommitBounds;
-  #queue: Pending[] = [];
-  #running: Promise<void> | undefined;
-
-  constructor(deps: GroupCommitDeps, bounds: GroupCommitBounds) {
-    this.#deps = deps;
-    this.#bounds = bounds;
-  }
-
-  submit(append: PreparedAppend): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ append, resolve, reject });
-      // Started on a microtask so appends issued in the same tick share the first batch too.
-      this.#running ??= Promise.resolve().then(() => this.#drain());
-    });
-  }
-
-  /** Resolves when everything submitted so far has settled. */
-  async idle(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) await this.#execute(this.#take());
-    } finally {
-      this.#running = undefined;
-    }
-  }
-
-  #take(): Pending[] {
-    const { maxBatchAppends, maxBatchEvents, maxBatchBytes } = this.#bounds;
-    const batch: Pending[] = [];
-    const ids = new Set<string>();
-    let events = 0;
-    let bytes = 0;
-    for (const p of this.#queue) {
-      const a = p.append;
-      if (batch.length > 0) {
-        if (
-          batch.length >= maxBatchAppends ||
-          events + a.events.length > maxBatchEvents ||
-          bytes + a.bytes > maxBatchBytes
-        )
-          break;
-        // A repeated event id (a retry racing its original) waits for the next batch, so the
-        // idempotency check sees the first one stored and answers it exactly.
-        if (a.events.some((e) => ids.has(e.id))) break;
+export function createGroupCommit(
+  deps: GroupCommitDeps,
+  limits: BatchLimits,
+): BatchCoalescer<PreparedAppend, AppendResult> {
+  return new BatchCoalescer<PreparedAppend, AppendResult>({
+    limits,
+    size: (a) => ({ events: a.events.length, bytes: a.bytes }),
+    ids: (a) => a.events.map((e) => e.id),
+    write: deps.write,
+    retryable: deps.retryable,
+    toError: deps.toError,
+    committed: (batch, outcomes) => {
+      let top = -1n;
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]!;
+        if (outcome.ok === true && batch[i]!.events.length > 0 && outcome.result.position > top) {
+          top = outcome.result.position;
+        }
       }
-      batch.push(p);
-      for (const e of a.events) ids.add(e.id);
-      events += a.events.length;
-      bytes += a.bytes;
-    }
-    this.#queue = this.#queue.slice(batch.length);
-    return batch;
-  }
-
-  async #execute(batch: Pending[]): Promise<void> {
-    try {
-      this.#settle(batch, await this.#deps.write(batch.map((p) => p.append)));
-      return;
-    } catch (error) {
-      if (batch.length === 1 || !this.#deps.retryable(error)) {
-        for (const p of batch) p.reject(this.#deps.toError(error, p.append));
-        return;
-      }
-    }
-    for (const p of batch) {
-      try {
-        this.#settle([p], await this.#deps.write([p.append]));
-      } catch (error) {
-        p.reject(this.#deps.toError(error, p.append));
-      }
-    }
-  }
-
-  #settle(batch: readonly Pending[], outcomes: readonly AppendOutcome[]): void {
-    let top = -1n;
-    outcomes.forEach((outcome, i) => {
-      const p = batch[i]!;
-      if (outcome.ok) {
-        if (p.append.events.length > 0 && outcome.result.position > top) top = outcome.result.position;
-        p.resolve(outcome.result);
-      } else {
-        p.reject(outcome.error);
-      }
-    });
-    if (top >= 0n) this.#deps.committed(top);
-  }
+      if (top >= 0n) deps.committed(top);
+    },
+  });
 }

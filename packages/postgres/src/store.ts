@@ -35,7 +35,7 @@ import type { PreparedAppend } from './append-batch.js';
 import { isUnanswered } from './bounded-query.js';
 import { describePool, isConnectionError, mapPgError, neverSent, redactConnectionString } from './connection.js';
 import type { SessionSettings } from './connection.js';
-import { GroupCommitter } from './group-commit.js';
+import { createGroupCommit } from './group-commit.js';
 import { HeadAnnouncer } from './head-announce.js';
 import { headProbe } from './head-probe.js';
 import { checkSchema, migrateSchema } from './migrate.js';
@@ -224,7 +224,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       try {
         const outcomes = await runAppendBatch(client, schema, batch, new Date(clock.now()), {
           autocommit: true,
-          loneStatement: ownsPool,
+          guarded: ownsPool,
         });
         client.release();
         return outcomes;
@@ -237,7 +237,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     }
   };
 
-  const committer = new GroupCommitter(
+  const committer = createGroupCommit(
     {
       write: writeBatch,
       retryable: (error) =>
@@ -346,7 +346,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       try {
         assertOpen();
         shell.assertNotInWork('append');
-        return committer.submit(prepare(streamId, events, appendOptions));
+        return committer.append(prepare(streamId, events, appendOptions));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -4,6 +4,13 @@ import { assertStreamId, encodeStreamMetadata, versionMatches } from 'tidings/st
 import type { DeleteMode, ExpectedVersion, StreamMetadata } from 'tidings';
 import { fetchStreamRow } from './stream-reads.js';
 
+/**
+ * Before a stream's last events are removed, the position of its last event is kept in the row:
+ * an empty append reports it (decision 0104), and the appends no longer keep it current (0310).
+ */
+const recordLastPosition = (s: string): string => `last_position = greatest(last_position,
+  coalesce((select e.position from ${s}.events e where e.stream_id = $1 order by e.version desc limit 1), 0))`;
+
 /** Replaces a stream's metadata. A hard-deleted stream refuses it. */
 export async function setStreamMetadata(
   client: PoolClient,
@@ -36,7 +43,7 @@ export async function truncateBefore(client: PoolClient, s: string, streamId: st
   const cap = BigInt(row.version) + 1n;
   const bound = before < cap ? before : cap;
   if (bound <= BigInt(row.truncated_before)) return;
-  await client.query(`update ${s}.streams set truncated_before = $2 where stream_id = $1`, [
+  await client.query(`update ${s}.streams set truncated_before = $2, ${recordLastPosition(s)} where stream_id = $1`, [
     streamId,
     bound.toString(),
   ]);
@@ -72,7 +79,7 @@ export async function deleteStream(
   await client.query(
     mode === 'hard'
       ? `update ${s}.streams set deleted = 'hard', truncated_before = version + 1, metadata = '{}', max_count = null, max_age_ms = null where stream_id = $1`
-      : `update ${s}.streams set deleted = 'soft', truncated_before = version + 1 where stream_id = $1`,
+      : `update ${s}.streams set deleted = 'soft', truncated_before = version + 1, ${recordLastPosition(s)} where stream_id = $1`,
     [streamId],
   );
   await client.query(`delete from ${s}.events where stream_id = $1`, [streamId]);

@@ -40,7 +40,7 @@ import type { ResolvedOptions, SqliteEventStoreOptions } from './options.js';
 import { Reads } from './reads.js';
 import { StreamAdminSql } from './stream-admin-sql.js';
 import { resolveOptions } from './resolve-options.js';
-import { WriteQueue } from './write-queue.js';
+import { GroupCommit } from './group-commit.js';
 import { HeadNotifier, subscribeToStore } from 'tidings/store-kit';
 import { ProcessingSql } from './processing-sql.js';
 import { sqliteProcessingStore, sqliteTransactionProcessing } from './processing-store.js';
@@ -238,7 +238,7 @@ function createStore(
     onError: (error, context) => o.onError(error, context),
     isTransient: isBusy,
   });
-  const queue = new WriteQueue(writer, appendSql, {
+  const queue = new GroupCommit(writer, appendSql, {
     retry,
     maxBatchAppends: o.maxBatchAppends,
     maxBatchBytes: o.maxBatchBytes,

@@ -1,4 +1,4 @@
-import { appendFunctionSql } from './append-function.js';
+import { appendFunctionV2Sql } from './append-function-v2.js';
 import { processingTablesSql } from './processing-tables.js';
 
 /** Marks a schema as ours in the `tidings_store` row; anything else is refused, never migrated. */
@@ -72,12 +72,23 @@ create index events_causation on ${s}.events (causation_id) where causation_id i
 alter table ${s}.events alter column category drop expression, alter column stream_hash drop expression;
 drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], uuid[], text[], text[], text[],
   text[], text[], integer[], timestamptz);
-${appendFunctionSql(s)}`,
+${appendFunctionV2Sql(s)}`,
   },
   {
     version: 3,
     description: 'processing state: checkpoints, leases, parked events, inbox',
     sql: processingTablesSql,
+  },
+  {
+    version: 4,
+    description: 'appends are plain statements: append_batch() is dropped',
+    // Decision 0310. Nothing stored changes: events keep their positions, streams their versions.
+    // streams.last_position is no longer kept current by every append: the position an empty
+    // append reports comes from the stream's last event, or from last_position when truncation or
+    // deletion removed that event (they record it; it was exact when the old code wrote it).
+    sql: (s) => `
+drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], text[], integer[], integer[],
+  integer[], uuid[], text[], text[], text[], text[], text[], integer[], timestamptz, boolean);`,
   },
 ];
 

@@ -65,3 +65,5 @@ export { describeValue } from '../describe-value.js';
 // One transaction shell: the work check, afterCommit, finished/aborted transactions, nested calls.
 export { TransactionShell, OpenTransaction, abortedError } from '../store/transaction-shell.js';
 export type { TransactionParts } from '../store/transaction-shell.js';
+export { BatchCoalescer } from './batch-coalescer.js';
+export type { BatchCoalescerOptions, BatchLimits, MemberOutcome, MemberSize, QueuedJob } from './batch-coalescer.js';

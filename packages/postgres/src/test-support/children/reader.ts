@@ -1,5 +1,7 @@
 // Child: follows the global order by position, as a subscriber would, and writes what it saw.
 // mode 'store': the store's readAll. mode 'sql': plain keyset SQL over a table (negative control).
+// In store mode it also measures, per event, how long after its recordedAt (the writer's clock,
+// read just before its batch statement; same host) this reader first saw it: the lag.
 import { writeFileSync, existsSync } from 'node:fs';
 import pg from 'pg';
 import { postgresEventStore } from '../../index.js';
@@ -13,6 +15,7 @@ const [mode, url, schema, table, stopFile, outFile] = process.argv.slice(2) as [
   string,
 ];
 const seen: string[] = [];
+const lags: number[] = [];
 let last = 0n;
 let anomalies = 0; // a position not above the previous one: seen twice or out of order
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +27,10 @@ const store = mode === 'store' ? postgresEventStore({ connectionString: url, sch
 async function page(): Promise<{ position: bigint; id: string }[]> {
   if (store !== undefined) {
     const rows: { position: bigint; id: string }[] = [];
-    for await (const e of store.readAll({ from: last + 1n, limit: 500 })) rows.push({ position: e.position, id: e.id });
+    for await (const e of store.readAll({ from: last + 1n, limit: 500 })) {
+      rows.push({ position: e.position, id: e.id });
+      lags.push(Date.now() - e.recordedAt.getTime());
+    }
     return rows;
   }
   const r = await client.query<{ position: string; event_id: string }>(
@@ -51,8 +57,11 @@ try {
     if (target !== undefined && last >= target) break;
     await sleep(5);
   }
-  writeFileSync(outFile, JSON.stringify({ seen, anomalies }));
-  console.log(JSON.stringify({ count: seen.length, anomalies }));
+  const sorted = [...lags].sort((a, b) => a - b);
+  const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+  const lag = { p50: pct(50), p99: pct(99), max: sorted[sorted.length - 1] ?? 0 };
+  writeFileSync(outFile, JSON.stringify({ seen, anomalies, lag }));
+  console.log(JSON.stringify({ count: seen.length, anomalies, lag }));
 } finally {
   await client.end();
   await store?.close();

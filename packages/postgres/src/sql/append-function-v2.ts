@@ -1,4 +1,8 @@
 /**
+ * FROZEN: the append function as migration 2 created it (migration 4 drops it; the batch
+ * statement, sql/batch-append.ts, replaced it — decision 0310). Kept only so that migrating a
+ * version-1 schema replays migration 2 exactly; never edit it.
+ *
  * The append function: one call appends a whole group-commit batch in one round trip.
  *
  * Inputs are parallel arrays. Per append: stream, expected-version kind and value, event count,
@@ -26,7 +30,7 @@
  *
  * Expected-version kinds: 0 any, 1 no-stream, 2 exists, 3 exact (p_expected).
  */
-export function appendFunctionSql(s: string): string {
+export function appendFunctionV2Sql(s: string): string {
   return `
 create or replace function ${s}.append_batch(
   p_stream text[], p_kind smallint[], p_expected bigint[], p_count integer[],
