@@ -1,5 +1,5 @@
 // Extracts the `@example` blocks of the packages' JSDoc and type-checks them with the real public
-// API in scope (every export of tidings, tidings/testing, @tidings/sqlite and @tidings/postgres).
+// API in scope (every export of tidings, tidings/testing, tidings/streams, tidings/store-kit, @tidings/sqlite, @tidings/postgres and @tidings/mqtt).
 // Identifiers an example uses without declaring (its fixtures: `store`, `OrderPaid`, `mailer`…)
 // are declared `any` after a first pass, so what is checked is the API the example calls.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -13,6 +13,7 @@ const ENTRIES = {
   '@tidings/postgres': 'packages/postgres/src/index.ts',
   'tidings/streams': 'packages/tidings/src/streams/index.ts',
   '@tidings/mqtt': 'packages/mqtt/src/index.ts',
+  'tidings/store-kit': 'packages/tidings/src/store-kit/index.ts',
 };
 
 function walk(dir, out = []) {

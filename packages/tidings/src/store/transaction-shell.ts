@@ -42,7 +42,7 @@ type Work<Connection, R> = (tx: StoreTransaction<Connection>) => Promise<R>;
  * // store.append: shell.assertNotInWork('append'); …
  * // store.transaction(work):
  * shell.assertWork(work);
- * const open = shell.open({ connection, append, readStream, streamInfo });
+ * const open = shell.open({ connection, append, readStream, streamInfo, processing });
  * const result = await open.run(work); // then COMMIT
  * open.committed();
  */
