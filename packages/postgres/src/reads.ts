@@ -1,5 +1,16 @@
 import type { PoolClient } from 'pg';
-import type { DataCodec, Metadata, ReadAllFilter, RecordedEvent, StreamInfo, StreamMetadata, Upcast } from 'tidings';
+import type {
+  DataCodec,
+  Metadata,
+  ReadAllFilter,
+  ReadAllOptions,
+  ReadByTimeOptions,
+  RecordedEvent,
+  StreamInfo,
+  StreamMetadata,
+  Upcast,
+} from 'tidings';
+import { assertReadAllOptions, assertReadByTimeOptions, assertReadByTypeArguments } from 'tidings/store-kit';
 import { filterPlan } from './page-filter.js';
 
 /** Runs one query on a configured connection (a pooled one, or the transaction's). */
@@ -158,4 +169,64 @@ export function toStreamInfo(streamId: string, row: StreamRow | undefined): Stre
     deleted: row.deleted ?? undefined,
     metadata: JSON.parse(row.metadata) as StreamMetadata,
   };
+}
+
+export interface StoreReadsDeps {
+  readonly readContext: ReadContext;
+  readonly withClient: WithClient;
+  readonly assertOpen: () => void;
+  /** Where a backward read starts when no `from` is given. */
+  readonly headPosition: () => Promise<bigint>;
+}
+
+/** The store's global reads (`readAll`, `readByType`, `readByTime`), paged over pooled connections. */
+export interface StoreReads {
+  readonly readAll: (options?: ReadAllOptions) => AsyncGenerator<RecordedEvent>;
+  readonly readByType: (
+    types: readonly string[],
+    options?: Omit<ReadAllOptions, 'filter'>,
+  ) => AsyncGenerator<RecordedEvent>;
+  readonly readByTime: (options: ReadByTimeOptions) => AsyncGenerator<RecordedEvent>;
+}
+
+export function storeReads(deps: StoreReadsDeps): StoreReads {
+  const { readContext, withClient, assertOpen } = deps;
+  const pageSize = readContext.pageSize;
+
+  // Validation errors surface on iteration, as in every store.
+  async function* readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadAllOptions(options);
+    const forward = (options?.direction ?? 'forward') === 'forward';
+    const filter = options?.filter;
+    // An empty list matches nothing (the shared rule).
+    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
+    const start = options?.from ?? (forward ? 0n : await deps.headPosition());
+    const page = allPageQuery(readContext, { forward, filter });
+    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+    yield* paged(fetch, start, forward, options?.limit, pageSize, (r) => BigInt(r.position), readContext);
+  }
+
+  async function* readByType(
+    types: readonly string[],
+    options?: Omit<ReadAllOptions, 'filter'>,
+  ): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadByTypeArguments(types, options);
+    yield* readAll({ ...options, filter: { types } });
+  }
+
+  async function* readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    assertReadByTimeOptions(options);
+    const filter = options.filter;
+    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
+    const page = allPageQuery(readContext, { forward: true, filter, time: { from: options.from, to: options.to } });
+    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+    yield* paged(fetch, 0n, true, options.limit, pageSize, (r) => BigInt(r.position), readContext);
+  }
+
+  return { readAll, readByType, readByTime };
 }
