@@ -19,6 +19,7 @@ import { processorCases } from './cases/processors.js';
 import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { subscriptionCases } from './cases/subscriptions.js';
+import { timerCases } from './cases/timers.js';
 import { toJsonCases } from './cases/to-json.js';
 import { transactionCases } from './cases/transactions.js';
 import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
@@ -79,6 +80,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       processingInputCases,
       processorCases,
       subscriptionCases,
+      timerCases,
       fuzzCases,
     ]) {
       cases(context);

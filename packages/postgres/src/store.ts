@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { StoreClosedError, uuidv7Generator } from 'tidings';
 import type { EventStore, StoreInfo } from 'tidings';
-import { HeadNotifier, subscribeToStore, TransactionShell } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore, timersOutsideTransaction, TransactionShell } from 'tidings/store-kit';
 import type { SessionSettings } from './connection.js';
 import { describeDurability } from './durability.js';
 import { HeadAnnouncer } from './head-announce.js';
@@ -176,6 +176,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
         now: () => new Date(clock.now()),
         committed,
         processing: processingSql,
+        maxEventBytes: opts.maxEventBytes,
       });
     },
 
@@ -189,6 +190,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       return subscribeToStore(store, options, handler);
     },
     processing: postgresProcessingStore({ assertOpen, withClient, inTransaction: admin.inTransaction }, processingSql),
+    timers: timersOutsideTransaction((work) => store.transaction(work)),
 
     async info(): Promise<StoreInfo> {
       assertOpen();

@@ -9,6 +9,7 @@ import { isConnectionError, mapPgError, neverSent } from './connection.js';
 import type { SessionSettings } from './connection.js';
 import type { ProcessingSql } from './processing-sql.js';
 import { postgresTransactionProcessing } from './processing-store.js';
+import { postgresTransactionTimers } from './timers-sql.js';
 import type { ReadContext, WithClient } from './reads.js';
 import { readStream, streamInfo } from './stream-reads.js';
 
@@ -26,6 +27,7 @@ export interface TransactionDeps {
   readonly now: () => Date;
   readonly committed: (position: bigint) => void;
   readonly processing: ProcessingSql;
+  readonly maxEventBytes: number;
 }
 
 /**
@@ -92,6 +94,13 @@ export async function runTransaction<R>(
     readStream: (streamId, options) => readStream(useTx, deps.readContext, streamId, options),
     streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId),
     processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, () => open.assertUsable('processing')),
+    timers: postgresTransactionTimers(
+      deps.s,
+      useTx,
+      () => deps.now().getTime(),
+      deps.maxEventBytes,
+      () => open.assertUsable('timers'),
+    ),
   });
   const rollback = async (): Promise<void> => {
     await client.query('rollback').catch(() => {

@@ -110,6 +110,21 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_category ON events (substr(stream_id, 1, instr(stream_id || '-', '-') - 1), position);
     `,
   },
+  {
+    // Durable timers (decision 0800): one row per pending timer; firing deletes it in the
+    // transaction that appends its message. Times are epoch milliseconds of the store's clock.
+    version: 4,
+    sql: `
+      CREATE TABLE timers (
+        id TEXT PRIMARY KEY,
+        due_at INTEGER NOT NULL,
+        stream_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        scheduled_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX timers_by_due ON timers (due_at, id);
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher `user_version` is refused. */

@@ -12,7 +12,7 @@ import {
   type StoreTransaction,
   type StreamInfo,
 } from 'tidings';
-import { HeadNotifier, subscribeToStore, TransactionShell } from 'tidings/store-kit';
+import { HeadNotifier, subscribeToStore, timersOutsideTransaction, TransactionShell } from 'tidings/store-kit';
 import { isBusy, type BusyRetry } from './busy.js';
 import { DURABILITY } from './durability.js';
 import { headProbe } from './head-probe.js';
@@ -20,6 +20,7 @@ import type { MigrationHook } from './migrations.js';
 import type { ResolvedOptions, SqliteEventStoreOptions } from './options.js';
 import { ProcessingSql } from './processing-sql.js';
 import { sqliteProcessingStore } from './processing-store.js';
+import { TimersSql } from './timers-sql.js';
 import { Reads } from './reads.js';
 import { resolveOptions } from './resolve-options.js';
 import { storeAdmin } from './store-admin.js';
@@ -100,6 +101,7 @@ function createStore(
   });
   const { prepare, appendSql, queue } = createWritePath({ writer, o, retry, committed: () => head.check() });
   const processingSql = new ProcessingSql(writer, storeId);
+  const timersSql = new TimersSql(writer);
   const now = (): number => o.clock.now();
   const processing = sqliteProcessingStore(
     {
@@ -114,7 +116,7 @@ function createStore(
   );
   const shell = new TransactionShell('SQLite', o.onError);
   const admin = storeAdmin({ writer, queue, shell, guard });
-  const transactionDeps = { writer, o, shell, queue, appendSql, prepare, txReads, processingSql, now };
+  const transactionDeps = { writer, o, shell, queue, appendSql, prepare, txReads, processingSql, timersSql, now };
   const close = storeClose({
     writer,
     reader,
@@ -170,6 +172,7 @@ function createStore(
       return subscribeToStore(store, options, handler);
     },
     processing,
+    timers: timersOutsideTransaction((work) => store.transaction(work)),
     info(): Promise<StoreInfo> {
       try {
         guard();

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.js';
 import type { ProcessingSql } from './processing-sql.js';
 import { sqliteTransactionProcessing } from './processing-store.js';
 import type { Reads } from './reads.js';
+import { sqliteTransactionTimers, type TimersSql } from './timers-sql.js';
 
 export interface TransactionDeps {
   readonly writer: Db;
@@ -22,6 +23,7 @@ export interface TransactionDeps {
   /** Reads through the writer connection. */
   readonly txReads: Reads;
   readonly processingSql: ProcessingSql;
+  readonly timersSql: TimersSql;
   readonly now: () => number;
 }
 
@@ -33,7 +35,7 @@ export async function runTransaction<R>(
   deps: TransactionDeps,
   work: (tx: StoreTransaction<Db>) => Promise<R>,
 ): Promise<R> {
-  const { writer, o, shell, queue, appendSql, prepare, txReads, processingSql, now } = deps;
+  const { writer, o, shell, queue, appendSql, prepare, txReads, processingSql, timersSql, now } = deps;
   let committed: (() => void) | undefined;
   const result = await queue.exclusive('transaction', async () => {
     const open: OpenTransaction<Db> = shell.open<Db>({
@@ -52,6 +54,7 @@ export async function runTransaction<R>(
       streamInfo: (streamId) => txReads.streamInfo(streamId),
       // Guarded by the shell too; the SQL layer checks again before each statement.
       processing: sqliteTransactionProcessing(processingSql, (what) => open.assertUsable(what), now),
+      timers: sqliteTransactionTimers(timersSql, (what) => open.assertUsable(what), now, o.maxEventBytes),
     });
     const value = await open.run(work);
     committed = () => open.committed();

@@ -108,6 +108,14 @@ export {
 } from './store/errors.js';
 export { createInMemoryEventStore } from './store/memory-store.js';
 
+// timers
+export { timerId } from './timers/timer-id.js';
+export { fireDueTimers } from './timers/fire-due-timers.js';
+export type { FireDueTimersOptions } from './timers/fire-due-timers.js';
+export { createTimerPoller } from './timers/timer-poller.js';
+export type { TimerPoller, TimerPollerOptions } from './timers/timer-poller.js';
+export type * from './timers/timer-types.js';
+
 // processing
 export { defineProcessor } from './processing/define-processor.js';
 export { createProcessorRunner } from './processing/runner.js';

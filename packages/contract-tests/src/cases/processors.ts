@@ -48,6 +48,7 @@ function withSaveCheckpoint(
         afterCommit: (cb) => tx.afterCommit(cb),
         connection: tx.connection,
         processing,
+        timers: tx.timers,
       });
     });
   return new Proxy(store, {

@@ -1,5 +1,6 @@
 import { appendFunctionV2Sql } from './append-function-v2.js';
 import { processingTablesSql } from './processing-tables.js';
+import { timerTablesSql } from './timer-tables.js';
 
 /** Marks a schema as ours in the `tidings_store` row; anything else is refused, never migrated. */
 export const STORE_KIND = 'tidings-event-store';
@@ -89,6 +90,11 @@ ${appendFunctionV2Sql(s)}`,
     sql: (s) => `
 drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[], text[], integer[], integer[],
   integer[], uuid[], text[], text[], text[], text[], text[], integer[], timestamptz, boolean);`,
+  },
+  {
+    version: 5,
+    description: 'durable timers',
+    sql: timerTablesSql,
   },
 ];
 

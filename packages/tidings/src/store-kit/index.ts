@@ -67,3 +67,14 @@ export { TransactionShell, OpenTransaction, abortedError } from '../store/transa
 export type { TransactionParts } from '../store/transaction-shell.js';
 export { BatchCoalescer } from './batch-coalescer.js';
 export type { BatchCoalescerOptions, BatchLimits, MemberOutcome, MemberSize, QueuedJob } from './batch-coalescer.js';
+// Timers: one validation and one `store.timers` over `tx.timers` for every store.
+export {
+  prepareTimer,
+  assertTimerId,
+  assertClaim,
+  toScheduledTimer,
+  MAX_TIMER_BATCH,
+  MAX_TIMER_TIME_MS,
+} from '../timers/timer-validation.js';
+export type { PreparedTimer } from '../timers/timer-validation.js';
+export { timersOutsideTransaction } from '../timers/timer-store-over.js';

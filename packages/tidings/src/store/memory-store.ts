@@ -15,6 +15,9 @@ import {
 import { WriteLock } from './write-lock.js';
 import { HeadNotifier } from './head-notifier.js';
 import { MemoryProcessingState } from './memory-processing.js';
+import { MemoryTimerState } from '../timers/memory-timers.js';
+import { timersOutsideTransaction } from '../timers/timer-store-over.js';
+import type { TimerStore } from '../timers/timer-types.js';
 import type {
   Lease,
   LeaseRequest,
@@ -103,6 +106,8 @@ class MemoryEventStore implements InMemoryEventStore {
   private readonly storeId: string;
   private readonly processingState: MemoryProcessingState;
   readonly processing: ProcessingStore;
+  private readonly timerState: MemoryTimerState;
+  readonly timers: TimerStore;
   private closed = false;
 
   constructor(options: InMemoryEventStoreOptions | undefined) {
@@ -117,6 +122,8 @@ class MemoryEventStore implements InMemoryEventStore {
     const ids = uuidv7Generator({ now: () => this.clock.now() });
     this.processingState = new MemoryProcessingState(this.storeId, () => this.clock.now(), ids);
     this.processing = this.processingStore();
+    this.timerState = new MemoryTimerState(() => this.clock.now(), this.options.maxEventBytes);
+    this.timers = timersOutsideTransaction((work) => this.transaction(work));
   }
 
   subscribe(options?: StoreSubscriptionOptions, handler?: StoreSubscriptionHandler): StoreSubscription {
@@ -165,6 +172,7 @@ class MemoryEventStore implements InMemoryEventStore {
     const result = await this.write('transaction', async () => {
       const draft = new Draft(this.state, () => this.clock.now());
       const processing = this.processingState.draft();
+      const timers = this.timerState.draft();
       const open = this.shell.open<undefined>({
         connection: undefined,
         append: (streamId, events, appendOptions) =>
@@ -180,10 +188,12 @@ class MemoryEventStore implements InMemoryEventStore {
             return toStreamInfo(streamId, draft.view(streamId).info);
           }),
         processing,
+        timers,
       });
       const value = await open.run(work);
       this.committed(draft.commit());
       processing.commit();
+      timers.commit();
       committed = () => open.committed();
       return value;
     });

@@ -1,5 +1,6 @@
 import { TidingsError, ValidationError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
+import type { TransactionTimers } from '../timers/timer-types.js';
 import type { TransactionProcessing } from './processing-types.js';
 import type { StoreErrorHandler } from './store-options.js';
 import type {
@@ -20,6 +21,8 @@ export interface TransactionParts<Connection> {
   streamInfo(streamId: string): Promise<StreamInfo>;
   /** Processing state in this transaction (checkpoints, inbox, parked events). */
   readonly processing: TransactionProcessing;
+  /** Timers in this transaction. */
+  readonly timers: TransactionTimers;
 }
 
 type Work<Connection, R> = (tx: StoreTransaction<Connection>) => Promise<R>;
@@ -120,6 +123,7 @@ export class OpenTransaction<Connection> {
         this.#callbacks.push(callback);
       },
       processing: guardedProcessing(parts.processing, usable),
+      timers: guardedTimers(parts.timers, usable),
     };
   }
 
@@ -211,6 +215,36 @@ function guardedProcessing(target: TransactionProcessing, usable: (what: string)
     async unpark(...args) {
       usable('processing.unpark');
       return target.unpark(...args);
+    },
+  };
+}
+
+/** `tx.timers`, refusing every call once the transaction finished or was aborted. */
+function guardedTimers(target: TransactionTimers, usable: (what: string) => void): TransactionTimers {
+  return {
+    async schedule(...args) {
+      usable('timers.schedule');
+      return target.schedule(...args);
+    },
+    async cancel(...args) {
+      usable('timers.cancel');
+      return target.cancel(...args);
+    },
+    async get(...args) {
+      usable('timers.get');
+      return target.get(...args);
+    },
+    async claimDue(...args) {
+      usable('timers.claimDue');
+      return target.claimDue(...args);
+    },
+    async nextDueAt() {
+      usable('timers.nextDueAt');
+      return target.nextDueAt();
+    },
+    async count() {
+      usable('timers.count');
+      return target.count();
     },
   };
 }

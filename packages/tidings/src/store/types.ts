@@ -1,3 +1,4 @@
+import type { TimerStore, TransactionTimers } from '../timers/timer-types.js';
 import type { Envelope, Message } from '../messages/message.js';
 import type { Metadata } from '../messages/metadata.js';
 import type {
@@ -173,6 +174,8 @@ export interface StoreTransaction<Connection = unknown> extends EventReader {
   afterCommit(callback: () => void): void;
   /** Checkpoints, inbox and parked events, written in this transaction. */
   readonly processing: TransactionProcessing;
+  /** Durable timers, scheduled / cancelled / claimed in this transaction. */
+  readonly timers: TransactionTimers;
 }
 
 /**
@@ -265,6 +268,8 @@ export interface EventStore<Connection = unknown> extends EventReader, AsyncDisp
   subscribe(options?: StoreSubscriptionOptions, handler?: StoreSubscriptionHandler): StoreSubscription;
   /** Checkpoints, leases and parked events of processors, kept in the store. */
   readonly processing: ProcessingStore;
+  /** Durable timers: scheduled messages appended exactly once when due (see `createTimerPoller`). */
+  readonly timers: TimerStore;
 
   info(): Promise<StoreInfo>;
   close(): Promise<void>;

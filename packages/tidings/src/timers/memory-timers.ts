@@ -1,0 +1,102 @@
+import type { ScheduledTimer, ScheduleRequest, TransactionTimers } from './timer-types.js';
+import { assertClaim, assertTimerId, prepareTimer, toScheduledTimer, type PreparedTimer } from './timer-validation.js';
+
+const byDue = (a: PreparedTimer, b: PreparedTimer): number =>
+  a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The committed timers of an in-memory store. Changed only by a committing transaction (under the write lock). */
+export class MemoryTimerState {
+  readonly timers = new Map<string, PreparedTimer>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly maxEventBytes: number,
+  ) {}
+
+  /** A transaction's view: its changes are kept aside and applied by `commit()`. */
+  draft(): MemoryTimerDraft {
+    return new MemoryTimerDraft(this, this.now, this.maxEventBytes);
+  }
+}
+
+/** `tx.timers` of the in-memory store. The transaction holds the write lock, so claims cannot race. */
+export class MemoryTimerDraft implements TransactionTimers {
+  /** id -> timer, or null when removed in this transaction. */
+  private readonly changes = new Map<string, PreparedTimer | null>();
+
+  constructor(
+    private readonly base: MemoryTimerState,
+    private readonly now: () => number,
+    private readonly maxEventBytes: number,
+  ) {}
+
+  commit(): void {
+    for (const [id, t] of this.changes) {
+      if (t === null) this.base.timers.delete(id);
+      else this.base.timers.set(id, t);
+    }
+  }
+
+  private view(id: string): PreparedTimer | undefined {
+    const changed = this.changes.get(id);
+    return changed === null ? undefined : (changed ?? this.base.timers.get(id));
+  }
+
+  private all(): PreparedTimer[] {
+    const out: PreparedTimer[] = [];
+    for (const [id, t] of this.base.timers) if (!this.changes.has(id)) out.push(t);
+    for (const t of this.changes.values()) if (t !== null) out.push(t);
+    return out;
+  }
+
+  schedule(request: ScheduleRequest): Promise<boolean> {
+    return settle(() => {
+      const timer = prepareTimer(request, this.now(), this.maxEventBytes);
+      if (this.view(timer.id) !== undefined) return false;
+      this.changes.set(timer.id, timer);
+      return true;
+    });
+  }
+
+  cancel(id: string): Promise<boolean> {
+    return settle(() => {
+      const key = assertTimerId('cancel', id);
+      if (this.view(key) === undefined) return false;
+      this.changes.set(key, null);
+      return true;
+    });
+  }
+
+  get(id: string): Promise<ScheduledTimer | undefined> {
+    return settle(() => {
+      const t = this.view(assertTimerId('get', id));
+      return t === undefined ? undefined : toScheduledTimer(t);
+    });
+  }
+
+  claimDue(now: Date, limit: number): Promise<ScheduledTimer[]> {
+    return settle(() => {
+      assertClaim(now, limit);
+      const due = this.all()
+        .filter((t) => t.dueAt <= now.getTime())
+        .sort(byDue)
+        .slice(0, limit);
+      for (const t of due) this.changes.set(t.id, null);
+      return due.map(toScheduledTimer);
+    });
+  }
+
+  nextDueAt(): Promise<Date | undefined> {
+    return settle(() => {
+      let min: number | undefined;
+      for (const t of this.all()) if (min === undefined || t.dueAt < min) min = t.dueAt;
+      return min === undefined ? undefined : new Date(min);
+    });
+  }
+
+  count(): Promise<number> {
+    return settle(() => this.all().length);
+  }
+}
+
+const settle = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(fn()));
