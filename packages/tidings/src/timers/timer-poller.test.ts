@@ -26,8 +26,9 @@ describe('timer poller on the fake clock', () => {
   it('fires a 15-minute timer when the clock is advanced 15 minutes, not before', async () => {
     const clock = createFakeClock({ now: START });
     const store = createInMemoryEventStore({ clock });
+    // #region timers
     const poller = createTimerPoller(store, { clock, pollIntervalMs: 60 * 60_000 });
-    const id = await timerId('order-42', 'payment-timeout');
+    const id = await timerId('order-42', 'payment-timeout'); // the same id every time: no double schedule
     await store.timers.schedule({
       id,
       streamId: 'order-42',
@@ -38,7 +39,8 @@ describe('timer poller on the fake clock', () => {
     await until(async () => Promise.resolve(poller.sleepingUntil === START + 15 * 60_000));
     await clock.advance(14 * 60_000 + 59_000);
     expect(await events(store)).toHaveLength(0);
-    await clock.advance(1_000);
+    await clock.advance(1_000); // 15 minutes: PaymentTimedOut is appended to order-42, id = timer id
+    // #endregion timers
     await until(async () => (await events(store)).length === 1);
     const [fired] = await events(store);
     expect(fired!.id).toBe(id);
