@@ -61,7 +61,11 @@ describe.skipIf(!available)('migrate from several processes', () => {
       update ${s}.head set position = 1;`);
     const store = postgresEventStore({ connectionString: PG_URL, schema });
     try {
-      expect(await store.migrate()).toEqual({ from: 1, to: CODE_SCHEMA_VERSION, applied: [2, 3, 4] });
+      expect(await store.migrate()).toEqual({
+        from: 1,
+        to: CODE_SCHEMA_VERSION,
+        applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 1),
+      });
       expect(await store.append('order-7', [{ type: 'order.paid', data: 2 }], { expectedVersion: 1n })).toEqual({
         nextVersion: 2n,
         position: 2n,
@@ -110,7 +114,11 @@ describe.skipIf(!available)('migrate from several processes', () => {
         code: 'STORE_NOT_MIGRATED',
       });
       const identity = (await sql<{ store_id: string }>(`select store_id from ${s}.tidings_store`))[0]!.store_id;
-      expect(await store.migrate()).toEqual({ from: 3, to: CODE_SCHEMA_VERSION, applied: [4] });
+      expect(await store.migrate()).toEqual({
+        from: 3,
+        to: CODE_SCHEMA_VERSION,
+        applied: MIGRATIONS.map((m) => m.version).filter((v) => v > 3),
+      });
       // Every row as it was, same positions, same order; the store keeps its identity.
       expect(await sql(`select * from ${s}.events order by position`)).toEqual(before);
       expect(await sql(`select * from ${s}.streams order by stream_id`)).toEqual(streamsBefore);
