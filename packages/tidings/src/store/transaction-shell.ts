@@ -45,7 +45,7 @@ type Work<Connection, R> = (tx: StoreTransaction<Connection>) => Promise<R>;
  * // store.append: shell.assertNotInWork('append'); …
  * // store.transaction(work):
  * shell.assertWork(work);
- * const open = shell.open({ connection, append, readStream, streamInfo, processing });
+ * const open = shell.open({ connection, append, readStream, streamInfo, processing, timers });
  * const result = await open.run(work); // then COMMIT
  * open.committed();
  */
