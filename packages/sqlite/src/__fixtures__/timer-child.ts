@@ -2,6 +2,7 @@
 // mode `poller`: the real timer poller (claim + delete + append in one transaction).
 // mode `broken` (negative control): lists due timers without a claim, appends each message with a
 // fresh event id, and deletes the timers afterwards in another transaction.
+import Database from 'better-sqlite3';
 import { createTimerPoller, uuidv7 } from 'tidings';
 import { sqliteEventStore } from '../store.js';
 
@@ -29,9 +30,10 @@ try {
       stream_id: string;
       message: string;
     }
-    const due = await store.transaction((tx) =>
-      Promise.resolve(tx.connection.prepare('SELECT * FROM timers WHERE due_at <= ?').all(Date.now()) as Row[]),
-    );
+    // A plain read on its own connection: no claim, no write lock.
+    const reader = new Database(path, { readonly: true });
+    const due = reader.prepare('SELECT * FROM timers WHERE due_at <= ?').all(Date.now()) as Row[];
+    reader.close();
     for (let i = 0; i < due.length; i += 100) {
       const batch = due.slice(i, i + 100);
       await store.transaction(async (tx) => {
