@@ -1,33 +1,12 @@
-import { ValidationError } from 'tidings';
+import { assertKnownKeys, invalidOption } from 'tidings/store-kit';
 
 // Option checks of the MQTT source and sink: unknown keys and bad values are refused before any
 // connection is opened, with what was expected and what was found.
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  return value === null ? 'null' : typeof value;
-}
-
-export function invalid(component: string, option: string, value: unknown, allowed: string): ValidationError {
-  return new ValidationError(
-    `${component}: option '${option}' must be ${allowed}, got ${describe(value)}. Fix the value passed to ${component}().`,
-    [{ path: [option], message: `must be ${allowed}` }],
-    { code: 'INVALID_OPTION' },
-  );
-}
-
-export function assertKnown(component: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ValidationError(
-        `${component}: unknown option '${key}'. Accepted options: ${known.map((k) => `'${k}'`).join(', ')}. Remove it or fix its spelling.`,
-        [{ path: [key], message: 'unknown option' }],
-        { code: 'UNKNOWN_OPTION' },
-      );
-    }
-  }
-}
+// The messages and codes are the core's (one wording for every package).
+export const invalid = invalidOption;
+export const assertKnown = (component: string, options: object, known: readonly string[]): void =>
+  assertKnownKeys(component, options, known);
 
 export function intOption(component: string, option: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;

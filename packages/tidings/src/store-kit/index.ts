@@ -59,7 +59,7 @@ export {
 } from '../store/processing-validation.js';
 // One set of factory-option validators: one name, range and error per option in every store.
 export { resolveStoreOptions, countOption, choiceOption, DEFAULT_LOCK_TIMEOUT_MS } from '../store/store-options.js';
-export { assertKnownKeys, functionOption } from '../reliability/options.js';
+export { assertKnownKeys, functionOption, invalidOption } from '../reliability/options.js';
 export type { CommonStoreOptions, ResolvedStoreOptions, StoreErrorHandler } from '../store/store-options.js';
 export { describeValue } from '../describe-value.js';
 // One transaction shell: the work check, afterCommit, finished/aborted transactions, nested calls.
