@@ -128,7 +128,9 @@ async function measureOurs(kind, contender) {
     if (contender.startsWith('2 pollers')) {
       const startAt = Date.now() + 2_000;
       const results = await Promise.all(
-        [1, 2].map(() => runInFreshProcess('timers', 'poll-child', `${kind}|${where}|${batchOf(contender)}|${startAt}`)),
+        [1, 2].map(() =>
+          runInFreshProcess('timers', 'poll-child', `${kind}|${where}|${batchOf(contender)}|${startAt}`),
+        ),
       );
       for (const r of results) if (r.error !== undefined) throw new Error(`poller process: ${r.error}`);
       ms = Math.max(...results.map((r) => r.detail.endAt)) - startAt;
@@ -221,7 +223,10 @@ async function measureRawSqlite(batch) {
     const ms = performance.now() - t0;
     const events = db.prepare('SELECT count(DISTINCT id) AS n FROM events').get().n;
     if (fired !== ids.length || events !== ids.length) throw new Error(`raw fired ${fired}, stored ${events}`);
-    return { value: (ids.length * 1000) / ms, detail: { timers: ids.length, ms: Math.round(ms), peakRssMb: peakRssMb() } };
+    return {
+      value: (ids.length * 1000) / ms,
+      detail: { timers: ids.length, ms: Math.round(ms), peakRssMb: peakRssMb() },
+    };
   } finally {
     raw.close();
     rmSync(dir, { recursive: true, force: true });
@@ -294,7 +299,10 @@ async function measureRawPg(batch) {
     const ms = performance.now() - t0;
     const events = Number((await client.query(`select count(*) as n from ${schema}.events`)).rows[0].n);
     if (fired !== ids.length || events !== ids.length) throw new Error(`raw fired ${fired}, stored ${events}`);
-    return { value: (ids.length * 1000) / ms, detail: { timers: ids.length, ms: Math.round(ms), peakRssMb: peakRssMb() } };
+    return {
+      value: (ids.length * 1000) / ms,
+      detail: { timers: ids.length, ms: Math.round(ms), peakRssMb: peakRssMb() },
+    };
   } finally {
     await client.end();
     await dropSchema(schema);
@@ -305,7 +313,9 @@ async function measureRawPg(batch) {
 
 const TITLES = { memory: 'in-memory store', sqlite: 'SQLite', postgres: 'PostgreSQL' };
 const FLOORS = {
-  sqlite: [{ contender: 'poller b500', metric: 'value', atLeast: 5_000, label: 'issue 11: ≥ 5,000 timers/s (poller b500)' }],
+  sqlite: [
+    { contender: 'poller b500', metric: 'value', atLeast: 5_000, label: 'issue 11: ≥ 5,000 timers/s (poller b500)' },
+  ],
   postgres: [
     { contender: 'poller b500', metric: 'value', atLeast: 2_000, label: 'issue 11: ≥ 2,000 timers/s (poller b500)' },
   ],

@@ -66,9 +66,7 @@ export class TimersSql {
     this.parkedList = db.prepare(
       `SELECT ${COLUMNS} FROM timers WHERE parked_at IS NOT NULL ORDER BY parked_at, id LIMIT ?`,
     );
-    this.unpark = db.prepare(
-      'UPDATE timers SET parked_at = NULL, error = NULL WHERE id = ? AND parked_at IS NOT NULL',
-    );
+    this.unpark = db.prepare('UPDATE timers SET parked_at = NULL, error = NULL WHERE id = ? AND parked_at IS NOT NULL');
     this.removeParked = db.prepare('DELETE FROM timers WHERE id = ? AND parked_at IS NOT NULL');
   }
 

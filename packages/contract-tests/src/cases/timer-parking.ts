@@ -73,10 +73,14 @@ export function timerParkingCases({ open, test }: ContractContext): void {
       expect(await store.timers.count()).toBe(0);
       expect(await store.timers.nextDueAt()).toBeUndefined();
       const list = await store.timers.listParked();
-      expect(list.map((t) => [t.id, t.streamId, t.dueAt.getTime(), t.parked?.at.getTime(), t.parked?.error.code])).toEqual([
-        [bloated, 'order-bloated', T0 - 4, T0, 'EVENT_TOO_LARGE'],
-        [gone, 'gone-1', T0 - 2, T0, 'STREAM_DELETED'],
-      ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+      expect(
+        list.map((t) => [t.id, t.streamId, t.dueAt.getTime(), t.parked?.at.getTime(), t.parked?.error.code]),
+      ).toEqual(
+        [
+          [bloated, 'order-bloated', T0 - 4, T0, 'EVENT_TOO_LARGE'],
+          [gone, 'gone-1', T0 - 2, T0, 'STREAM_DELETED'],
+        ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+      );
       expect((await store.timers.get(bloated))?.parked?.error.name).toBe('ValidationError');
       expect(await store.timers.schedule(at(bloated, 'order-bloated', 'Bloated', T0))).toBe(false);
       expect(await store.timers.cancel(bloated)).toBe(false);

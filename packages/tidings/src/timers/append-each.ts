@@ -8,6 +8,10 @@ const ANY: AppendOptions = { expectedVersion: 'any' };
  * (memory, SQLite): each message is its own `append`, and a refused one becomes its outcome. An
  * append refused for its own reasons leaves the transaction usable in every store (decision 0111);
  * when the store marked the transaction aborted, the next append throws and so does this.
+ *
+ * @example
+ * // In a store's transaction: tx.timers.appendFired = (messages) => appendEach(append, () => open.abortCause, messages)
+ * const outcomes = await appendEach(append, () => undefined, [{ streamId: 'order-1', event: { type: 'T', data: {} } }]);
  */
 export async function appendEach(
   append: (streamId: string, events: readonly EventToAppend[], options: AppendOptions) => Promise<AppendResult>,

@@ -123,7 +123,16 @@ export interface TransactionTimers {
   skipParked(id: string): Promise<boolean>;
 }
 
-/** `store.timers`: the same operations, each in its own transaction, plus reads. */
+/**
+ * `store.timers`: the same operations, each in its own transaction, plus reads and the parked list.
+ *
+ * @example
+ * for (const timer of await store.timers.listParked({ limit: 100 })) {
+ *   console.warn(timer.id, timer.streamId, timer.parked?.error.code);
+ *   if (timer.parked?.error.code === 'STREAM_DELETED') await store.timers.skipParked(timer.id);
+ *   else await store.timers.retryParked(timer.id); // fires at the next poll
+ * }
+ */
 export interface TimerStore {
   schedule(request: ScheduleRequest): Promise<boolean>;
   /** Removes a pending timer; returns whether it was pending. */

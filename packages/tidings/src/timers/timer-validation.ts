@@ -181,7 +181,11 @@ export function prepareParking(
   now: number,
 ): PreparedTimer & { readonly parkedAt: number; readonly error: string } {
   if (typeof timer !== 'object' || (timer as unknown) === null) {
-    invalid('INVALID_TIMER', `timers.park(timer, error): 'timer' must be a claimed timer, got ${String(timer)}.`, 'timer');
+    invalid(
+      'INVALID_TIMER',
+      `timers.park(timer, error): 'timer' must be a claimed timer, got ${timer === null ? 'null' : typeof timer}.`,
+      'timer',
+    );
   }
   const id = assertTimerId('park', timer.id);
   return {
