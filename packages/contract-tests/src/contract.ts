@@ -20,6 +20,7 @@ import { readCases } from './cases/reads.js';
 import { retentionCases } from './cases/retention.js';
 import { subscriptionCases } from './cases/subscriptions.js';
 import { timerCases } from './cases/timers.js';
+import { timerParkingCases } from './cases/timer-parking.js';
 import { toJsonCases } from './cases/to-json.js';
 import { transactionCases } from './cases/transactions.js';
 import { createContext, type HarnessCapability, type StoreHarness } from './harness.js';
@@ -81,6 +82,7 @@ export function eventStoreContract(name: string, harness: StoreHarness, options:
       processorCases,
       subscriptionCases,
       timerCases,
+      timerParkingCases,
       fuzzCases,
     ]) {
       cases(context);

@@ -1,10 +1,10 @@
 import type { PoolClient } from 'pg';
 import { TidingsError, TimeoutError, UnknownOutcomeError } from 'tidings';
-import type { AppendOptions, EventToAppend, StoreTransaction } from 'tidings';
+import type { AppendOptions, EventToAppend, FiredMessage, FiredOutcome, StoreTransaction } from 'tidings';
 import { abortedError } from 'tidings/store-kit';
 import type { OpenTransaction, TransactionShell } from 'tidings/store-kit';
 import { runAppendBatch } from './append-batch.js';
-import type { PreparedAppend } from './append-batch.js';
+import type { AppendOutcome, PreparedAppend } from './append-batch.js';
 import { isConnectionError, mapPgError, neverSent } from './connection.js';
 import type { SessionSettings } from './connection.js';
 import type { ProcessingSql } from './processing-sql.js';
@@ -12,6 +12,8 @@ import { postgresTransactionProcessing } from './processing-store.js';
 import { postgresTransactionTimers } from './timers-sql.js';
 import type { ReadContext, WithClient } from './reads.js';
 import { readStream, streamInfo } from './stream-reads.js';
+
+const ANY: AppendOptions = { expectedVersion: 'any' };
 
 export interface TransactionDeps {
   readonly s: string;
@@ -71,36 +73,70 @@ export async function runTransaction<R>(
     }
   };
 
+  // Writes prepared appends in one batch statement; each keeps its own outcome. A failing
+  // statement aborts the transaction.
+  const writeBatch = async (prepared: readonly PreparedAppend[], what: string): Promise<AppendOutcome[]> => {
+    let outcomes;
+    try {
+      outcomes = await runAppendBatch(client, deps.schema, prepared, deps.now());
+    } catch (error) {
+      open.abort(error);
+      if (isConnectionError(error)) throw lostBeforeCommit(deps.target, error);
+      throw mapPgError(error, what, deps.settings);
+    }
+    for (let i = 0; i < prepared.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok && prepared[i]!.events.length > 0) {
+        streams.push(prepared[i]!.streamId);
+        if (outcome.result.position > top) top = outcome.result.position;
+      }
+    }
+    return outcomes;
+  };
+
+  // tx.timers.appendFired: every fired message its own append, validated one by one (a refusal is
+  // its outcome), the valid ones written by ONE batch statement (decision 1160).
+  const appendFired = async (messages: readonly FiredMessage[]): Promise<FiredOutcome[]> => {
+    open.assertUsable('timers.appendFired');
+    const outcomes = new Array<FiredOutcome>(messages.length);
+    const prepared: PreparedAppend[] = [];
+    const slots: number[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      try {
+        prepared.push(deps.prepare(m.streamId, [m.event], ANY));
+        slots.push(i);
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    }
+    if (prepared.length > 0) {
+      const written = await writeBatch(prepared, `The append of ${prepared.length} fired timers`);
+      for (let k = 0; k < slots.length; k++) {
+        const w = written[k]!;
+        outcomes[slots[k]!] = w.ok ? { ok: true } : { ok: false, error: w.error };
+      }
+    }
+    return outcomes;
+  };
+
   const open: OpenTransaction<PoolClient> = shell.open<PoolClient>({
     connection: client,
     async append(streamId, events, options) {
       const prepared = deps.prepare(streamId, events, options);
-      let outcomes;
-      try {
-        outcomes = await runAppendBatch(client, deps.schema, [prepared], deps.now());
-      } catch (error) {
-        open.abort(error);
-        if (isConnectionError(error)) throw lostBeforeCommit(deps.target, error);
-        throw mapPgError(error, `The append to '${streamId}'`, deps.settings);
-      }
-      const outcome = outcomes[0]!;
+      const outcome = (await writeBatch([prepared], `The append to '${streamId}'`))[0]!;
       if (!outcome.ok) throw outcome.error;
-      if (prepared.events.length > 0) {
-        streams.push(streamId);
-        if (outcome.result.position > top) top = outcome.result.position;
-      }
       return outcome.result;
     },
     readStream: (streamId, options) => readStream(useTx, deps.readContext, streamId, options),
     streamInfo: (streamId) => streamInfo(useTx, deps.readContext, streamId),
     processing: postgresTransactionProcessing(deps.processing, useTx, deps.now, () => open.assertUsable('processing')),
-    timers: postgresTransactionTimers(
-      deps.s,
-      useTx,
-      () => deps.now().getTime(),
-      deps.maxEventBytes,
-      () => open.assertUsable('timers'),
-    ),
+    timers: postgresTransactionTimers(deps.s, useTx, {
+      now: () => deps.now().getTime(),
+      maxEventBytes: deps.maxEventBytes,
+      active: () => open.assertUsable('timers'),
+      appendFired,
+    }),
   });
   const rollback = async (): Promise<void> => {
     await client.query('rollback').catch(() => {

@@ -125,6 +125,19 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX timers_by_due ON timers (due_at, id);
     `,
   },
+  {
+    // Parked timers (decision 1160): a timer whose message the store refused when it fell due is
+    // kept as parked (when, and the error as JSON) instead of blocking its batch. Pending timers
+    // are the rows with parked_at NULL; the due index covers only them.
+    version: 5,
+    sql: `
+      ALTER TABLE timers ADD COLUMN parked_at INTEGER;
+      ALTER TABLE timers ADD COLUMN error TEXT;
+      DROP INDEX timers_by_due;
+      CREATE INDEX timers_by_due ON timers (due_at, id) WHERE parked_at IS NULL;
+      CREATE INDEX timers_parked ON timers (parked_at, id) WHERE parked_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this code writes; a file with a higher `user_version` is refused. */

@@ -1,6 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { ScheduledTimer, ScheduleRequest, TransactionTimers } from 'tidings';
-import { assertClaim, assertTimerId, prepareTimer, toScheduledTimer, type PreparedTimer } from 'tidings/store-kit';
+import type { FiredMessage, FiredOutcome, ScheduledTimer, ScheduleRequest, TransactionTimers } from 'tidings';
+import {
+  assertClaim,
+  assertTimerId,
+  parkedTimerLimit,
+  prepareParking,
+  prepareTimer,
+  toScheduledTimer,
+  type PreparedTimer,
+} from 'tidings/store-kit';
 
 interface TimerRow {
   id: string;
@@ -8,6 +16,8 @@ interface TimerRow {
   stream_id: string;
   message: string;
   scheduled_at: number;
+  parked_at: number | null;
+  error: string | null;
 }
 
 const toTimer = (r: TimerRow): ScheduledTimer =>
@@ -17,9 +27,17 @@ const toTimer = (r: TimerRow): ScheduledTimer =>
     dueAt: r.due_at,
     scheduledAt: r.scheduled_at,
     message: r.message,
+    parkedAt: r.parked_at,
+    error: r.error,
   });
 
-/** Timer statements on the writer connection, run inside the store's `BEGIN IMMEDIATE` transactions. */
+const COLUMNS = 'id, due_at, stream_id, message, scheduled_at, parked_at, error';
+
+/**
+ * Timer statements on the writer connection, run inside the store's `BEGIN IMMEDIATE` transactions.
+ * Pending timers have `parked_at IS NULL`; the due index covers only them (migration 5), and every
+ * statement on pending timers repeats that predicate so SQLite can use it.
+ */
 export class TimersSql {
   private readonly insert: Statement;
   private readonly remove: Statement;
@@ -27,19 +45,29 @@ export class TimersSql {
   private readonly claim: Statement;
   private readonly next: Statement;
   private readonly total: Statement;
+  private readonly parkRow: Statement;
+  private readonly parkedList: Statement;
+  private readonly unpark: Statement;
+  private readonly removeParked: Statement;
 
   constructor(db: Database) {
     this.insert = db.prepare(
       'INSERT INTO timers (id, due_at, stream_id, message, scheduled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
-    this.remove = db.prepare('DELETE FROM timers WHERE id = ?');
-    this.select = db.prepare('SELECT * FROM timers WHERE id = ?');
+    this.remove = db.prepare('DELETE FROM timers WHERE id = ? AND parked_at IS NULL');
+    this.select = db.prepare(`SELECT ${COLUMNS} FROM timers WHERE id = ?`);
     // The write lock (BEGIN IMMEDIATE) is the claim lock: no other writer runs until COMMIT.
     this.claim = db.prepare(
-      'DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?) RETURNING *',
+      `DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE parked_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?) RETURNING ${COLUMNS}`,
     );
-    this.next = db.prepare('SELECT min(due_at) AS due FROM timers');
-    this.total = db.prepare('SELECT count(*) AS n FROM timers');
+    this.next = db.prepare('SELECT min(due_at) AS due FROM timers WHERE parked_at IS NULL');
+    this.total = db.prepare('SELECT count(*) AS n FROM timers WHERE parked_at IS NULL');
+    this.parkRow = db.prepare(`INSERT INTO timers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.parkedList = db.prepare(
+      `SELECT ${COLUMNS} FROM timers WHERE parked_at IS NOT NULL ORDER BY parked_at, id LIMIT ?`,
+    );
+    this.unpark = db.prepare('UPDATE timers SET parked_at = NULL, error = NULL WHERE id = ? AND parked_at IS NOT NULL');
+    this.removeParked = db.prepare('DELETE FROM timers WHERE id = ? AND parked_at IS NOT NULL');
   }
 
   schedule(t: PreparedTimer): boolean {
@@ -63,15 +91,34 @@ export class TimersSql {
   count(): number {
     return (this.total.get() as { n: number }).n;
   }
+  park(t: ReturnType<typeof prepareParking>): void {
+    this.parkRow.run(t.id, t.dueAt, t.streamId, t.message, t.scheduledAt, t.parkedAt, t.error);
+  }
+  listParked(limit: number): ScheduledTimer[] {
+    return (this.parkedList.all(limit) as TimerRow[]).map(toTimer);
+  }
+  retryParked(id: string): boolean {
+    return this.unpark.run(id).changes === 1;
+  }
+  skipParked(id: string): boolean {
+    return this.removeParked.run(id).changes === 1;
+  }
+}
+
+/** What `tx.timers` needs from the transaction. */
+export interface SqliteTimerContext {
+  /** Throws unless the transaction is still usable. */
+  readonly active: (what: string) => void;
+  /** The store clock, epoch ms. */
+  readonly now: () => number;
+  readonly maxEventBytes: number;
+  /** The transaction's appends, one per message (see `appendEach`). */
+  readonly appendFired: (messages: readonly FiredMessage[]) => Promise<FiredOutcome[]>;
 }
 
 /** `tx.timers` on SQLite: statements on the writer connection inside the transaction. */
-export function sqliteTransactionTimers(
-  sql: TimersSql,
-  active: (what: string) => void,
-  now: () => number,
-  maxEventBytes: number,
-): TransactionTimers {
+export function sqliteTransactionTimers(sql: TimersSql, ctx: SqliteTimerContext): TransactionTimers {
+  const { active, now, maxEventBytes } = ctx;
   const run = <T>(what: string, fn: () => T): Promise<T> =>
     new Promise<T>((resolve) => {
       active(`timers.${what}`);
@@ -89,5 +136,13 @@ export function sqliteTransactionTimers(
       }),
     nextDueAt: () => run('nextDueAt', () => sql.nextDueAt()),
     count: () => run('count', () => sql.count()),
+    appendFired: async (messages) => {
+      active('timers.appendFired');
+      return ctx.appendFired(messages);
+    },
+    park: (timer, error) => run('park', () => sql.park(prepareParking(timer, error, now()))),
+    listParked: (filter) => run('listParked', () => sql.listParked(parkedTimerLimit(filter))),
+    retryParked: (id) => run('retryParked', () => sql.retryParked(assertTimerId('retryParked', id))),
+    skipParked: (id) => run('skipParked', () => sql.skipParked(assertTimerId('skipParked', id))),
   };
 }

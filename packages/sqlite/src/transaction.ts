@@ -1,6 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AppendOptions, EventToAppend, StoreTransaction } from 'tidings';
-import type { OpenTransaction, TransactionShell } from 'tidings/store-kit';
+import type { AppendOptions, AppendResult, EventToAppend, StoreTransaction } from 'tidings';
+import { appendEach, type OpenTransaction, type TransactionShell } from 'tidings/store-kit';
 import type { AppendSql, PreparedAppend } from './append-sql.js';
 import type { GroupCommit } from './group-commit.js';
 import type { ResolvedOptions } from './options.js';
@@ -38,23 +38,33 @@ export async function runTransaction<R>(
   const { writer, o, shell, queue, appendSql, prepare, txReads, processingSql, timersSql, now } = deps;
   let committed: (() => void) | undefined;
   const result = await queue.exclusive('transaction', async () => {
+    const append = (
+      streamId: string,
+      events: readonly EventToAppend[],
+      options: AppendOptions | undefined,
+    ): Promise<AppendResult> => {
+      try {
+        const prepared = prepare(streamId, events, options);
+        appendSql.begin(o.clock.now());
+        return Promise.resolve(appendSql.apply(prepared));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     const open: OpenTransaction<Db> = shell.open<Db>({
       connection: writer,
-      append: (streamId, events, options) => {
-        try {
-          const prepared = prepare(streamId, events, options);
-          appendSql.begin(o.clock.now());
-          return Promise.resolve(appendSql.apply(prepared));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      },
+      append,
       // Through the writer connection, so reads see the transaction's own writes.
       readStream: (streamId, options) => txReads.readStream(streamId, options),
       streamInfo: (streamId) => txReads.streamInfo(streamId),
       // Guarded by the shell too; the SQL layer checks again before each statement.
       processing: sqliteTransactionProcessing(processingSql, (what) => open.assertUsable(what), now),
-      timers: sqliteTransactionTimers(timersSql, (what) => open.assertUsable(what), now, o.maxEventBytes),
+      timers: sqliteTransactionTimers(timersSql, {
+        active: (what) => open.assertUsable(what),
+        now,
+        maxEventBytes: o.maxEventBytes,
+        appendFired: (messages) => appendEach(append, () => open.abortCause, messages),
+      }),
     });
     const value = await open.run(work);
     committed = () => open.committed();

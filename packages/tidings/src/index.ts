@@ -114,6 +114,7 @@ export { fireDueTimers } from './timers/fire-due-timers.js';
 export type { FireDueTimersOptions } from './timers/fire-due-timers.js';
 export { createTimerPoller } from './timers/timer-poller.js';
 export type { TimerPoller, TimerPollerOptions } from './timers/timer-poller.js';
+export { TimerParkedError } from './timers/timer-parked-error.js';
 export type * from './timers/timer-types.js';
 
 // processing

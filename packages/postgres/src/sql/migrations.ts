@@ -1,6 +1,6 @@
 import { appendFunctionV2Sql } from './append-function-v2.js';
 import { processingTablesSql } from './processing-tables.js';
-import { timerTablesSql } from './timer-tables.js';
+import { parkedTimersSql, timerTablesSql } from './timer-tables.js';
 
 /** Marks a schema as ours in the `tidings_store` row; anything else is refused, never migrated. */
 export const STORE_KIND = 'tidings-event-store';
@@ -95,6 +95,11 @@ drop function if exists ${s}.append_batch(text[], smallint[], bigint[], integer[
     version: 5,
     description: 'durable timers',
     sql: timerTablesSql,
+  },
+  {
+    version: 6,
+    description: 'parked timers',
+    sql: parkedTimersSql,
   },
 ];
 

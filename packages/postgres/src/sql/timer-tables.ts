@@ -14,3 +14,16 @@ create table ${s}.timers (
 );
 create index timers_by_due on ${s}.timers (due_at, id);`;
 }
+
+/**
+ * Parked timers (decision 1160) for schema `s`: a timer whose message the store refused when it
+ * fell due is kept with when (`parked_at`, store clock ms) and why (`error`, JSON) instead of
+ * blocking its batch. Pending timers are the rows with `parked_at` null; the due index covers only them.
+ */
+export function parkedTimersSql(s: string): string {
+  return `
+alter table ${s}.timers add column parked_at bigint, add column error text;
+drop index ${s}.timers_by_due;
+create index timers_by_due on ${s}.timers (due_at, id) where parked_at is null;
+create index timers_parked on ${s}.timers (parked_at, id) where parked_at is not null;`;
+}

@@ -73,8 +73,11 @@ export {
   assertTimerId,
   assertClaim,
   toScheduledTimer,
+  parkedTimerLimit,
+  prepareParking,
   MAX_TIMER_BATCH,
   MAX_TIMER_TIME_MS,
 } from '../timers/timer-validation.js';
-export type { PreparedTimer } from '../timers/timer-validation.js';
+export type { PreparedTimer, TimerRowParts } from '../timers/timer-validation.js';
 export { timersOutsideTransaction } from '../timers/timer-store-over.js';
+export { appendEach } from '../timers/append-each.js';

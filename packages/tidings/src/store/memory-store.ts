@@ -172,14 +172,15 @@ class MemoryEventStore implements InMemoryEventStore {
     const result = await this.write('transaction', async () => {
       const draft = new Draft(this.state, () => this.clock.now());
       const processing = this.processingState.draft();
-      const timers = this.timerState.draft();
+      const append = (streamId: string, events: readonly EventToAppend[], appendOptions: AppendOptions | undefined) =>
+        settle(() => {
+          const prepared = this.prepare(streamId, events, appendOptions);
+          return draft.append(prepared.streamId, prepared.expectedVersion, prepared.events);
+        });
+      const timers = this.timerState.draft(append);
       const open = this.shell.open<undefined>({
         connection: undefined,
-        append: (streamId, events, appendOptions) =>
-          settle(() => {
-            const prepared = this.prepare(streamId, events, appendOptions);
-            return draft.append(prepared.streamId, prepared.expectedVersion, prepared.events);
-          }),
+        append,
         readStream: (streamId, readOptions) => this.readStreamIn(streamId, readOptions, (id) => draft.view(id)),
         streamInfo: (streamId) =>
           settle(() => {

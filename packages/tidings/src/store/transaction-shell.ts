@@ -246,6 +246,26 @@ function guardedTimers(target: TransactionTimers, usable: (what: string) => void
       usable('timers.count');
       return target.count();
     },
+    async appendFired(...args) {
+      usable('timers.appendFired');
+      return target.appendFired(...args);
+    },
+    async park(...args) {
+      usable('timers.park');
+      return target.park(...args);
+    },
+    async listParked(...args) {
+      usable('timers.listParked');
+      return target.listParked(...args);
+    },
+    async retryParked(...args) {
+      usable('timers.retryParked');
+      return target.retryParked(...args);
+    },
+    async skipParked(...args) {
+      usable('timers.skipParked');
+      return target.skipParked(...args);
+    },
   };
 }
 

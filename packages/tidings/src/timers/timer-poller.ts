@@ -22,7 +22,11 @@ export interface TimerPollerOptions {
   readonly stopTimeoutMs?: number | undefined;
   /** Called after each batch that fired timers. Errors thrown by it are sent to `onError`. */
   readonly onFired?: ((timers: readonly ScheduledTimer[]) => void) | undefined;
-  /** Called when a batch fails (the poller retries after `pollIntervalMs`). Default: nothing. */
+  /**
+   * Called when a batch fails (the store failed: the whole batch rolled back, the poller retries
+   * after `pollIntervalMs`), and with a `TimerParkedError` for each timer whose message the store
+   * refused (it was parked; the rest of its batch fired). Default: nothing.
+   */
   readonly onError?: ((error: unknown) => void) | undefined;
 }
 
@@ -44,6 +48,8 @@ export interface TimerPoller extends AsyncDisposable {
   readonly sleepingUntil: number | undefined;
   /** Timers fired since the poller was created. */
   readonly fired: number;
+  /** Timers this poller parked (their message was refused) since it was created. */
+  readonly parked: number;
   readonly running: boolean;
 }
 
@@ -86,6 +92,13 @@ export function createTimerPoller(
   };
 
   let fired = 0;
+  let parked = 0;
+  let parkedInBatch = 0;
+  const onParked = (error: unknown): void => {
+    parked++;
+    parkedInBatch++;
+    report(error);
+  };
   let sleepingUntil: number | undefined;
   let stopping: AbortController | undefined;
   let waker: AbortController | undefined;
@@ -107,7 +120,8 @@ export function createTimerPoller(
     while (!stop.aborted) {
       let delay = pollIntervalMs;
       try {
-        const batch = await fireDueTimers(store, { now: new Date(clock.now()), limit: batchSize });
+        parkedInBatch = 0;
+        const batch = await fireDueTimers(store, { now: new Date(clock.now()), limit: batchSize, onParked });
         fired += batch.length;
         if (batch.length > 0) {
           try {
@@ -116,13 +130,14 @@ export function createTimerPoller(
             report(error);
           }
         }
-        if (batch.length === batchSize) continue; // more may be due: no wait
+        const claimed = batch.length + parkedInBatch;
+        if (claimed === batchSize) continue; // more may be due: no wait
         const next = await store.timers.nextDueAt();
         if (next !== undefined) {
           const untilDue = next.getTime() - clock.now();
           // Due already (it fell due while this batch ran): fire again without waiting. When nothing
           // fired, the due rows are held by another poller: wait a little rather than spin.
-          if (untilDue <= 0 && batch.length > 0) continue;
+          if (untilDue <= 0 && claimed > 0) continue;
           delay = Math.min(pollIntervalMs, untilDue > 0 ? untilDue : BUSY_WAIT_MS);
         }
       } catch (error) {
@@ -181,6 +196,9 @@ export function createTimerPoller(
     },
     get fired() {
       return fired;
+    },
+    get parked() {
+      return parked;
     },
     get sleepingUntil() {
       return sleepingUntil;

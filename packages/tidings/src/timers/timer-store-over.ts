@@ -14,5 +14,8 @@ export function timersOutsideTransaction(
     get: (id) => transaction((tx) => tx.timers.get(id)),
     nextDueAt: () => transaction((tx) => tx.timers.nextDueAt()),
     count: () => transaction((tx) => tx.timers.count()),
+    listParked: (filter) => transaction((tx) => tx.timers.listParked(filter)),
+    retryParked: (id) => transaction((tx) => tx.timers.retryParked(id)),
+    skipParked: (id) => transaction((tx) => tx.timers.skipParked(id)),
   };
 }

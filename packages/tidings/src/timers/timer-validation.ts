@@ -2,7 +2,8 @@ import { ValidationError } from '../errors.js';
 import { isUuid } from '../messages/ids.js';
 import { assertKnownKeys } from '../reliability/options.js';
 import { DEFAULT_MAX_EVENT_BYTES, prepareAppend } from '../store/validation.js';
-import type { ScheduledTimer, ScheduleRequest, TimerMessage } from './timer-types.js';
+import type { SerializedError } from '../reliability/serialize-error.js';
+import type { ParkedTimerFilter, ScheduledTimer, ScheduleRequest, TimerMessage } from './timer-types.js';
 
 // One set of checks for timers in every store: memory, SQLite and PostgreSQL refuse the same
 // input with the same error before anything is written.
@@ -124,19 +125,76 @@ export function assertClaim(now: unknown, limit: unknown): void {
   }
 }
 
-/** Builds the public form of a stored timer. */
-export function toScheduledTimer(row: {
-  id: string;
-  streamId: string;
-  dueAt: number;
-  scheduledAt: number;
-  message: string;
-}): ScheduledTimer {
-  return {
+/** A timer row as every store keeps it: `message` and `error` are JSON text. */
+export interface TimerRowParts {
+  readonly id: string;
+  readonly streamId: string;
+  readonly dueAt: number;
+  readonly scheduledAt: number;
+  readonly message: string;
+  /** Epoch ms it was parked; null/undefined while pending. */
+  readonly parkedAt?: number | null | undefined;
+  readonly error?: string | null | undefined;
+}
+
+/** Builds the public form of a stored timer (`parked` only on a parked one). */
+export function toScheduledTimer(row: TimerRowParts): ScheduledTimer {
+  const timer: ScheduledTimer = {
     id: row.id,
     streamId: row.streamId,
     dueAt: new Date(row.dueAt),
     scheduledAt: new Date(row.scheduledAt),
     message: JSON.parse(row.message) as TimerMessage,
+  };
+  if (row.parkedAt === null || row.parkedAt === undefined) return timer;
+  return {
+    ...timer,
+    parked: { at: new Date(row.parkedAt), error: JSON.parse(row.error ?? '{}') as SerializedError },
+  };
+}
+
+/** Default and largest `limit` of `listParked`. */
+const DEFAULT_PARKED_LIMIT = 1000;
+
+/** Checks `listParked(filter)`; returns its limit. */
+export function parkedTimerLimit(filter: ParkedTimerFilter | undefined): number {
+  if (filter === undefined) return DEFAULT_PARKED_LIMIT;
+  assertKnownKeys('timers.listParked', filter, ['limit']);
+  const limit = filter.limit ?? DEFAULT_PARKED_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TIMER_BATCH) {
+    invalid(
+      'INVALID_OPTION',
+      `timers.listParked({ limit }): 'limit' must be an integer 1..${MAX_TIMER_BATCH}, got ${String(limit)}.`,
+      'limit',
+    );
+  }
+  return limit;
+}
+
+/**
+ * The stored form of a claimed timer being parked with `error` at `now`: its id is checked, its
+ * message kept as JSON text, the error as JSON text.
+ */
+export function prepareParking(
+  timer: ScheduledTimer,
+  error: SerializedError,
+  now: number,
+): PreparedTimer & { readonly parkedAt: number; readonly error: string } {
+  if (typeof timer !== 'object' || (timer as unknown) === null) {
+    invalid(
+      'INVALID_TIMER',
+      `timers.park(timer, error): 'timer' must be a claimed timer, got ${timer === null ? 'null' : typeof timer}.`,
+      'timer',
+    );
+  }
+  const id = assertTimerId('park', timer.id);
+  return {
+    id,
+    streamId: timer.streamId,
+    dueAt: timer.dueAt.getTime(),
+    scheduledAt: timer.scheduledAt.getTime(),
+    message: JSON.stringify(timer.message),
+    parkedAt: now,
+    error: JSON.stringify(error),
   };
 }
