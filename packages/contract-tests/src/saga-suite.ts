@@ -31,11 +31,26 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any app of the fixtures
 type AnyApp = Tidings<any, any, any>;
 
+async function withinRealTime<T>(what: string, work: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms of real time`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Catches up until the head stops moving (a send appends, a rejection appends, the saga reacts…). */
 async function settle(app: AnyApp, store: EventStore): Promise<void> {
   for (let i = 0; i < 20; i++) {
     const head = await store.headPosition();
-    await app.catchUp({ timeoutMs: 10_000 });
+    // catchUp's own bound runs on the app clock, which a fake clock freezes: bound it in real time too.
+    await withinRealTime('app.catchUp()', app.catchUp({ timeoutMs: 10_000 }));
     if ((await store.headPosition()) === head) return;
   }
   throw new Error('the app did not settle within 20 catch-up rounds');

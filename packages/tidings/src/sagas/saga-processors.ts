@@ -7,7 +7,7 @@ import { defineProcessor } from '../processing/define-processor.js';
 import type { Processor, ProcessorRetryPolicy, TransactionalProcessorContext } from '../processing/processor-types.js';
 import { serializeError, type SerializedError } from '../reliability/serialize-error.js';
 import { DuplicateEventError } from '../store/errors.js';
-import type { EventStore, RecordedEvent } from '../store/types.js';
+import type { AppendResult, EventStore, EventToAppend, RecordedEvent, StoreTransaction } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import { sagaBehaviour, type SagaBehaviour } from './define-saga.js';
 import { openRecorder, type RecordedEffect } from './recorder.js';
@@ -175,13 +175,13 @@ async function transition(
     completed: (last?.data.completed ?? false) || opened.completed(),
   };
   const metadata: Metadata = { correlationId, causationId: event.id };
-  try {
-    await tx.append(streamId, [{ id, type: TRANSITION_TYPE, data, metadata }], { expectedVersion: streamVersion });
-  } catch (error) {
-    // The transition of this very input is already in the stream: a redelivery. Nothing changes.
-    if (error instanceof DuplicateEventError) return ignore(behaviour, event, 'duplicate');
-    throw error;
-  }
+  // 'any', not the loaded version: the poller may append a fired timer to this stream meanwhile
+  // (it does not change the state, which is the last transition's). Transitions of one instance
+  // never race: one runner holds the lease, handles one event at a time, and a zombie's
+  // transaction fails at its fenced checkpoint.
+  const appended = await appendTransition(tx, streamId, { id, type: TRANSITION_TYPE, data, metadata });
+  // The transition of this very input is already in the stream: a redelivery. Nothing changes.
+  if (appended === 'duplicate' || appended.nextVersion <= streamVersion) return ignore(behaviour, event, 'duplicate');
   let scheduled = false;
   for (const work of timerWork) {
     if (work.kind === 'cancel') {
@@ -202,6 +202,19 @@ async function transition(
     scheduled = true;
   }
   if (scheduled && options.onScheduled !== undefined) tx.afterCommit(options.onScheduled);
+}
+
+async function appendTransition(
+  tx: StoreTransaction,
+  streamId: string,
+  event: EventToAppend,
+): Promise<AppendResult | 'duplicate'> {
+  try {
+    return await tx.append(streamId, [event], { expectedVersion: 'any' });
+  } catch (error) {
+    if (error instanceof DuplicateEventError) return 'duplicate';
+    throw error;
+  }
 }
 
 /** A timer operation to apply in the transition's transaction. */
