@@ -75,6 +75,7 @@ type CheckoutSpec = SagaSpec<CheckoutState, typeof StockLocked, typeof OrderPaid
 
 /** The checkout saga; `overrides` make the variants of the tests. */
 export function checkoutSaga(overrides: Partial<CheckoutSpec> = {}) {
+  // #region checkout-saga
   return defineSaga({
     name: 'checkout',
     startedBy: [StockLocked],
@@ -101,6 +102,7 @@ export function checkoutSaga(overrides: Partial<CheckoutSpec> = {}) {
     },
     ...overrides,
   });
+  // #endregion checkout-saga
 }
 
 /** The order receiver of an app: `app.commandHandler` over the order decider (dedupes by command id). */
