@@ -10,7 +10,7 @@ import {
   type TransitionData,
   type Tidings,
 } from 'tidings';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CancelOrder,
   checkoutApp,
@@ -120,15 +120,13 @@ function crashingOnce(store: EventStore, prefix: string): { store: EventStore; c
  */
 export function sagaSuite(name: string, openStore: () => Promise<EventStore>): void {
   describe(`sagas on ${name}`, () => {
-    const opened: EventStore[] = [];
+    // Each test closes its stores when it ends: PostgreSQL pools held until the end of the file
+    // would exhaust the server's connections on a shared machine.
     const open = async (): Promise<EventStore> => {
       const store = await openStore();
-      opened.push(store);
+      onTestFinished(() => store.close());
       return store;
     };
-    afterAll(async () => {
-      for (const s of opened) await s.close();
-    });
 
     it('payment at 14:59 confirms the order; the 15-minute timeout is cancelled and never fires', async () => {
       const store = await open();
