@@ -21,3 +21,4 @@ export {
 export { appFacadeSuite } from './app-suite.js';
 export type { TotalsTable } from './app-suite.js';
 export { subscriptionHandOver } from './subscription-checks.js';
+export { sagaSuite } from './saga-suite.js';

@@ -57,6 +57,36 @@ export class DuplicateHandlerError extends TidingsError {
   }
 }
 
+/**
+ * A command handler refused a command for a domain reason (the order is already paid, the funds
+ * are insufficient). Extend it for your refusals: a saga's outbox does not retry a refused command
+ * (retrying cannot change the answer) and hands it to the saga's `onRejected`, or parks it when the
+ * saga has none. Any error with `rejected === true` is treated the same way.
+ *
+ * @example
+ * class OrderAlreadyPaidError extends CommandRejectedError {
+ *   constructor(orderId: string) {
+ *     super(`Order ${orderId} is already paid: a paid order cannot be cancelled.`, { code: 'ORDER_PAID' });
+ *   }
+ * }
+ * throw new OrderAlreadyPaidError('o-1');
+ */
+export class CommandRejectedError extends TidingsError {
+  /** Always `true`: the mark a saga's outbox checks (also accepted on errors of other classes). */
+  readonly rejected = true;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'COMMAND_REJECTED', message, options);
+  }
+}
+
+/** True for a {@link CommandRejectedError} or any error object with `rejected === true`. */
+export function isCommandRejection(error: unknown): boolean {
+  return (
+    error instanceof CommandRejectedError ||
+    (typeof error === 'object' && error !== null && (error as { rejected?: unknown }).rejected === true)
+  );
+}
+
 /** An operation did not finish within its time limit. */
 export class TimeoutError extends TidingsError {
   readonly timeoutMs: number;

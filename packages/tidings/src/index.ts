@@ -6,6 +6,7 @@ export {
   DuplicateHandlerError,
   TimeoutError,
   AbortedError,
+  CommandRejectedError,
 } from './errors.js';
 export type { ValidationIssue } from './errors.js';
 
@@ -116,6 +117,30 @@ export { createTimerPoller } from './timers/timer-poller.js';
 export type { TimerPoller, TimerPollerOptions } from './timers/timer-poller.js';
 export { TimerParkedError } from './timers/timer-parked-error.js';
 export type * from './timers/timer-types.js';
+
+// sagas
+export { defineSaga } from './sagas/define-saga.js';
+export {
+  TimerNotHandledError,
+  SagaCommandNotHandledError,
+  SagaCorrelationError,
+  SagaSendRejectedError,
+} from './sagas/saga-errors.js';
+export type {
+  Saga,
+  SagaSpec,
+  SagaRecorder,
+  SagaRejection,
+  SagaScheduleOptions,
+  SagaIgnoredReason,
+  SagaInstance,
+  TransitionData,
+  RejectionData,
+  RecordedSend,
+  RecordedTimerOp,
+} from './sagas/saga-types.js';
+export type { AppSagas } from './app/saga-wiring.js';
+export type { AppTimerOptions, AppScheduleOptions, AppTimers } from './app/timer-wiring.js';
 
 // processing
 export { defineProcessor } from './processing/define-processor.js';

@@ -30,6 +30,16 @@ import type { RebuildOptions, RebuildResult } from '../projections/rebuild-proje
 import type { Decider } from '../sourcing/decider.js';
 import type { EventStore, RecordedEvent } from '../store/types.js';
 import { AppStateError, NoStoreError } from './app-errors.js';
+import { uuidv7 } from '../messages/ids.js';
+import type { Saga } from '../sagas/saga-types.js';
+import { checkSagasOption, noSagas, wireSagas, type AppSagas } from './saga-wiring.js';
+import {
+  checkTimersOption,
+  TimerWiring,
+  type AppScheduleOptions,
+  type AppTimerOptions,
+  type AppTimers,
+} from './timer-wiring.js';
 import {
   DurableApp,
   type AppRunnerOptions,
@@ -83,6 +93,14 @@ export interface TidingsOptions<
   readonly processors?: readonly Processor<any>[];
   /** Settings of the processor runner (lease TTL, poll interval, stop timeout, onError, onParked…). */
   readonly runner?: AppRunnerOptions;
+  /**
+   * Process managers (from `defineSaga`), run by `start()` (with a store): each as a transactional
+   * processor `saga:<name>` and an outbox processor `saga:<name>:outbox`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- sagas of any state
+  readonly sagas?: readonly Saga<any>[];
+  /** The durable timer poller that `start()` runs with a store (fires sagas' and `app.schedule`'s timers). */
+  readonly timers?: AppTimerOptions;
 }
 
 /** Options of {@link Tidings.history}. */
@@ -122,6 +140,8 @@ const TIDINGS_KEYS = {
   projections: true,
   processors: true,
   runner: true,
+  sagas: true,
+  timers: true,
 } satisfies OptionKeys<AnyTidingsOptions>;
 
 const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
@@ -133,6 +153,7 @@ function checkTidingsOptions(options: AnyTidingsOptions): void {
   optionsObject(COMPONENT, options, TIDINGS_KEYS);
   definitionsOption(COMPONENT, 'commands', options.commands);
   definitionsOption(COMPONENT, 'queries', options.queries);
+  checkTimersOption(COMPONENT, options.timers);
   if (options.middleware !== undefined) {
     optionsObject(COMPONENT, options.middleware, TIDINGS_MIDDLEWARE_KEYS, 'options.middleware');
     for (const kind of ['publish', 'handle', 'send', 'query'] as const) {
@@ -223,6 +244,19 @@ export interface Tidings<
   readonly parked: ParkedEventOperations;
   /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
   rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;
+  /** The app's sagas: `app.sagas.get(name, id)` reads an instance from its stream. */
+  readonly sagas: AppSagas;
+  /**
+   * Schedules `event` as a durable timer outside sagas: when due (on the app clock) it is appended
+   * to the stream its definition declares, with event id = timer id, exactly once. Its type must be
+   * received by a saga, processor or subscription of the app (`TimerNotHandledError` otherwise). A
+   * time in the past fires at once. Resolves to the timer id (for `cancel`). Needs a store.
+   */
+  schedule(event: Message, options: AppScheduleOptions): Promise<string>;
+  /** Cancels a pending timer; resolves to whether it was pending. Needs a store. */
+  cancel(timerId: string): Promise<boolean>;
+  /** The timer poller that runs while the app is started (with a store). */
+  readonly timers: AppTimers;
   /**
    * Stops the processors (as `stop()`; the store stays open, it is the caller's), stops accepting
    * messages, lets running command and query handlers finish (their publishes included), then
@@ -289,9 +323,28 @@ export function createTidings<
     COMPONENT,
   );
   const store = options.store as EventStore | undefined;
-  if (store === undefined && (options.projections !== undefined || options.processors !== undefined)) {
-    throw new NoStoreError('createTidings({ projections, processors })');
+  const sagas = checkSagasOption(options.sagas);
+  if (
+    store === undefined &&
+    (options.projections !== undefined ||
+      options.processors !== undefined ||
+      options.sagas !== undefined ||
+      options.timers !== undefined)
+  ) {
+    throw new NoStoreError('createTidings({ projections, processors, sagas, timers })');
   }
+  const appClock = options.clock ?? systemClock;
+  let timerWiring: TimerWiring | undefined;
+  const sagaWiring =
+    store === undefined
+      ? undefined
+      : wireSagas(sagas, {
+          store,
+          clock: appClock,
+          hasHandler: (type) => commands.has(type),
+          send: (command, id) => commands.send(command, { id }),
+          onScheduled: () => timerWiring?.wake(),
+        });
   const durable =
     store === undefined
       ? undefined
@@ -299,10 +352,35 @@ export function createTidings<
           store,
           events: options.events,
           projections: options.projections ?? [],
-          processors: options.processors ?? [],
+          processors: [...(options.processors ?? []), ...(sagaWiring?.processors ?? [])],
           runner: options.runner,
           clock: options.clock,
         });
+  if (store !== undefined && durable !== undefined) {
+    timerWiring = new TimerWiring({
+      store,
+      clock: appClock,
+      timers: options.timers,
+      events: options.events,
+      nextId: options.nextId ?? uuidv7,
+      receiversOf: (type, streamId) => durable.receiversOf(type, streamId),
+    });
+  }
+  const startDurable = async (): Promise<void> => {
+    if (durable === undefined) return;
+    sagaWiring?.checkSends();
+    await durable.start();
+    timerWiring?.start();
+  };
+  const stopDurable = async (): Promise<void> => {
+    const results = await Promise.allSettled([timerWiring?.stop(), durable?.stop()]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  };
+  const needTimers = (operation: string): TimerWiring => {
+    if (timerWiring === undefined) throw new NoStoreError(operation);
+    return timerWiring;
+  };
   if (durable !== undefined) {
     const withParent = (message: Message, metadata: Metadata): Message => ({
       ...message,
@@ -343,7 +421,7 @@ export function createTidings<
     }
     commands.stopAccepting();
     queries.stopAccepting();
-    const stopProcessors = durable === undefined ? undefined : durable.stop();
+    const stopProcessors = durable === undefined ? undefined : stopDurable();
     const closeBuses = (): Promise<void> =>
       closeWithin(
         {
@@ -411,8 +489,8 @@ export function createTidings<
     subscribe: durable === undefined ? events.subscribe.bind(events) : durableSubscribe,
     send: commands.send.bind(commands),
     query: queries.send.bind(queries),
-    start: () => durable?.start() ?? Promise.resolve(),
-    stop: () => durable?.stop() ?? Promise.resolve(),
+    start: startDurable,
+    stop: stopDurable,
     status: () => durable?.status() ?? [],
     catchUp: (catchUpOptions?: { readonly timeoutMs?: number }) =>
       durable?.catchUp(catchUpOptions?.timeoutMs) ?? Promise.resolve(),
@@ -426,6 +504,11 @@ export function createTidings<
     parked: durable?.parked ?? parkedWithoutStore(),
     rebuild: async (name: string, rebuildOptions?: RebuildOptions) =>
       needStore('rebuild()').rebuild(name, rebuildOptions),
+    sagas: sagaWiring?.api ?? noSagas(),
+    schedule: async (event: Message, scheduleOptions: AppScheduleOptions) =>
+      needTimers('schedule()').schedule(event, scheduleOptions),
+    cancel: async (id: string) => needTimers('cancel()').cancel(id),
+    timers: timerWiring?.view ?? { wake: () => undefined, sleepingUntil: undefined, fired: 0, running: false },
     close,
     [Symbol.asyncDispose]: () => close(),
   };

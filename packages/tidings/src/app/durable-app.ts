@@ -3,7 +3,7 @@ import type { HandlerContext, PublishOptions } from '../bus/handler-context.js';
 import type { AnyDefinition } from '../messages/define.js';
 import type { Message } from '../messages/message.js';
 import type { Metadata } from '../messages/metadata.js';
-import { compilePattern } from '../messages/names.js';
+import { categoryOf, compilePattern } from '../messages/names.js';
 import { validateAsync } from '../messages/standard-schema.js';
 import { defineProcessor } from '../processing/define-processor.js';
 import type {
@@ -129,6 +129,23 @@ export class DurableApp {
 
   #allProcessors(): Processor[] {
     return [...this.#async.map((p) => p.processor), ...this.#extra, ...this.#subscribers.map((s) => s.processor)];
+  }
+
+  /**
+   * Names of the processors (async projections, processors, sagas, subscriptions) that would
+   * receive an event of `type` appended to `streamId`: an event nobody receives is refused by
+   * `app.schedule`. Inline projections are not receivers: a fired timer's append bypasses publish.
+   */
+  receiversOf(type: string, streamId: string): string[] {
+    const category = categoryOf(streamId);
+    return this.#allProcessors()
+      .filter(
+        ({ filter }) =>
+          filter === undefined ||
+          ((filter.types === undefined || filter.types.includes(type)) &&
+            (filter.categories === undefined || filter.categories.includes(category))),
+      )
+      .map((p) => p.name);
   }
 
   // ---- publish --------------------------------------------------------------------------------
