@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { defineProcessor } from '../processing/define-processor.js';
-import type { EventSelector } from '../processing/processor-types.js';
+import type { EventSelector, SelectedEvent } from '../processing/processor-types.js';
 import { assertKnownKeys, functionOption } from '../reliability/options.js';
 import type { RecordedEvent } from '../store/types.js';
 import type { Saga, SagaIgnoredReason, SagaRecorder, SagaRejection, SagaSpec } from './saga-types.js';
@@ -117,7 +117,7 @@ function typeList(value: unknown, list: string, required: boolean, kind: 'event'
  */
 export function defineSaga<S, const St extends EventSelector, const H extends EventSelector = never>(
   spec: SagaSpec<S, St, H>,
-): Saga<S> {
+): Saga<S, SelectedEvent<St | H>> {
   if (typeof spec !== 'object' || (spec as unknown) === null || Array.isArray(spec)) {
     invalid(
       `expected a saga specification object { name, startedBy, correlate, initialState, react }, got ${describeValue(spec)}.`,
@@ -158,5 +158,5 @@ export function defineSaga<S, const St extends EventSelector, const H extends Ev
     onRejected: spec.onRejected as SagaBehaviour['onRejected'],
     onIgnored: spec.onIgnored,
   });
-  return saga;
+  return saga as Saga<S, SelectedEvent<St | H>>;
 }

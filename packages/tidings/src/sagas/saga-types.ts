@@ -99,9 +99,10 @@ export interface SagaSpec<S, St extends EventSelector, H extends EventSelector =
 }
 
 declare const STATE: unique symbol;
+declare const EVENTS: unique symbol;
 
 /** A validated saga definition: give it to `createTidings({ sagas })`. */
-export interface Saga<S = unknown> {
+export interface Saga<S = unknown, E = unknown> {
   readonly name: string;
   /** Types that may create an instance. */
   readonly startedBy: readonly string[];
@@ -111,6 +112,8 @@ export interface Saga<S = unknown> {
   readonly sends: readonly string[] | undefined;
   /** Type-level only: the state. */
   readonly [STATE]?: S;
+  /** Type-level only: the events it reacts to (for `SagaScenario`). */
+  readonly [EVENTS]?: E;
 }
 
 /** A saga instance as `app.sagas.get` reads it from its stream. */

@@ -22,3 +22,13 @@ export type {
   ProjectionSpecWhen,
   ProjectionSpecThen,
 } from './projection-spec.js';
+export { SagaScenario } from './saga-scenario.js';
+export type {
+  SagaScenarioOptions,
+  SagaScenarioGiven,
+  SagaScenarioWhen,
+  SagaScenarioThen,
+  SagaOutcome,
+  SagaExpectation,
+  ScenarioTimer,
+} from './saga-scenario.js';
