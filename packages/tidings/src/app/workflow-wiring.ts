@@ -8,7 +8,7 @@ import type { Clock } from '../time/clock.js';
 import { isWorkflow } from '../workflows/define-workflow.js';
 import { workflowOperations } from '../workflows/workflow-operations.js';
 import { workflowProcessor } from '../workflows/workflow-runner.js';
-import type { Workflow, WorkflowOperations } from '../workflows/workflow-types.js';
+import type { WorkflowOperations } from '../workflows/workflow-types.js';
 import { NoStoreError } from './app-errors.js';
 
 /** The workflows part of the app: their runner processors and `app.workflows`. */

@@ -179,7 +179,7 @@ export function defineWorkflow<I>(spec: WorkflowSpec<I>): Workflow<I> {
     );
   }
   const seen = new Set<string>();
-  const steps = spec.steps.map((step, i) => checkStep(step, i, seen));
+  const steps = (spec.steps as readonly WorkflowStep<I>[]).map((step, i) => checkStep(step, i, seen));
   return Object.freeze({
     kind: 'workflow',
     name: spec.name,
