@@ -7,7 +7,7 @@ import type { WorkflowEventData } from './workflow-events.js';
 import { startedEventId } from './workflow-keys.js';
 import { readInstance } from './workflow-runner.js';
 import { foldWorkflow } from './workflow-state.js';
-import type { Workflow, WorkflowInstance, WorkflowOperations, WorkflowStarted } from './workflow-types.js';
+import type { AnyWorkflow, Workflow, WorkflowInstance, WorkflowOperations, WorkflowStarted } from './workflow-types.js';
 
 const MAX_ID_LENGTH = 200;
 
@@ -27,10 +27,10 @@ function canonical(value: unknown): string {
 }
 
 /** `app.workflows` over a store, for the workflows given to the app. */
-export function workflowOperations(store: EventStore, workflows: readonly Workflow[]): WorkflowOperations {
+export function workflowOperations(store: EventStore, workflows: readonly AnyWorkflow[]): WorkflowOperations {
   const byName = new Map(workflows.map((w) => [w.name, w] as const));
   const known = (): string => [...byName.keys()].map((n) => `'${n}'`).join(', ') || '(none)';
-  const registered = (what: string, workflow: unknown): Workflow => {
+  const registered = (what: string, workflow: unknown): AnyWorkflow => {
     const name = typeof workflow === 'string' ? workflow : isWorkflow(workflow) ? workflow.name : undefined;
     const found = name === undefined ? undefined : byName.get(name);
     if (found === undefined) {
@@ -52,7 +52,7 @@ export function workflowOperations(store: EventStore, workflows: readonly Workfl
     }
     return id;
   };
-  const streamOf = (workflow: Workflow, id: string): string => `${workflow.category}-${id}`;
+  const streamOf = (workflow: AnyWorkflow, id: string): string => `${workflow.category}-${id}`;
 
   const startedOf = async (streamId: string): Promise<RecordedEvent | undefined> => {
     for await (const e of store.readStream(streamId, { limit: 1 })) return e;

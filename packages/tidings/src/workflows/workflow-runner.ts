@@ -13,7 +13,7 @@ import { CompensationFailedError } from './workflow-errors.js';
 import { storedError, transition, type WorkflowEventData, type WorkflowTransition } from './workflow-events.js';
 import { sendKey, stepKey } from './workflow-keys.js';
 import { foldWorkflow, type WorkflowState } from './workflow-state.js';
-import type { StepPhase, Workflow, WorkflowStepContext } from './workflow-types.js';
+import type { AnyWorkflow, StepPhase, WorkflowStepContext } from './workflow-types.js';
 
 /** What the runner needs from the app. */
 export interface WorkflowRuntime {
@@ -46,7 +46,7 @@ interface Action {
  * it performs the next action and appends the next transition(s) with the expected version of the
  * transition it acted on, so a redelivered event or a second process records nothing twice.
  */
-export function workflowProcessor(workflow: Workflow, runtime: WorkflowRuntime): Processor {
+export function workflowProcessor(workflow: AnyWorkflow, runtime: WorkflowRuntime): Processor {
   return defineProcessor({
     name: workflow.processor,
     filter: { categories: [workflow.category] },
@@ -66,7 +66,7 @@ export async function readInstance(store: Pick<EventStore, 'readStream'>, stream
 
 /** Handles one transition event: decides the next action from the instance's state and records its outcome. */
 export async function advanceWorkflow(
-  workflow: Workflow,
+  workflow: AnyWorkflow,
   runtime: WorkflowRuntime,
   event: RecordedEvent,
   ctx: Pick<ProcessorContext, 'signal' | 'delivery'>,
@@ -136,7 +136,7 @@ export async function advanceWorkflow(
 }
 
 function nextAction(
-  workflow: Workflow,
+  workflow: AnyWorkflow,
   state: WorkflowState,
   last: RecordedEvent,
   id: string,
@@ -164,7 +164,7 @@ function nextAction(
 
 /** The transitions that record an outcome, and whether a retry timer goes with them. */
 function outcomeTransitions(
-  workflow: Workflow,
+  workflow: AnyWorkflow,
   state: WorkflowState,
   action: Action,
   outcome: Outcome,

@@ -1,7 +1,7 @@
 import type { SerializedError } from '../reliability/serialize-error.js';
 import type { RecordedEvent } from '../store/types.js';
 import type { WorkflowEventData } from './workflow-events.js';
-import type { StepPhase, Workflow, WorkflowStatus, WorkflowStepView } from './workflow-types.js';
+import type { AnyWorkflow, StepPhase, WorkflowStatus, WorkflowStepView } from './workflow-types.js';
 
 interface Failure {
   readonly step: string;
@@ -36,7 +36,7 @@ export interface WorkflowState {
 }
 
 /** Folds the stream of an instance. Unknown event types are ignored (a later version may add some). */
-export function foldWorkflow(workflow: Workflow, events: readonly RecordedEvent[]): WorkflowState {
+export function foldWorkflow(workflow: AnyWorkflow, events: readonly RecordedEvent[]): WorkflowState {
   const state: WorkflowState = {
     status: 'running',
     input: undefined,

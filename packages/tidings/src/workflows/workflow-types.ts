@@ -97,6 +97,10 @@ export interface Workflow<I = unknown> {
   readonly processor: string;
 }
 
+/** A workflow of any input type (what the runtime handles). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any input type
+export type AnyWorkflow = Workflow<any>;
+
 /** The state of a workflow instance. */
 export type WorkflowStatus = 'running' | 'compensating' | 'completed' | 'failed';
 
