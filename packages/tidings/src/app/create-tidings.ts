@@ -252,7 +252,13 @@ export interface Tidings<
    * all, skip. Retry and skip need the app started (they run through the processor's runner). Needs a store.
    */
   readonly parked: ParkedEventOperations;
-  /** Start workflow instances and read them back (`createTidings({ workflows })`). Needs a store. */
+  /**
+   * Start workflow instances and read them back (`createTidings({ workflows })`). Needs a store.
+   *
+   * @example
+   * await app.workflows.start(transfer, { transferId: 't-1', from: 'alice', to: 'bob', amount: 30_00 });
+   * const { status, history } = (await app.workflows.get('transfer', 't-1'))!;
+   */
   readonly workflows: WorkflowOperations;
   /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
   rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;

@@ -5,6 +5,11 @@ import type { SerializedError } from '../reliability/serialize-error.js';
  * A workflow's compensation failed after its step's retries. Thrown by the runner for the
  * `workflow.compensation-failed` event so the event is parked (not retried by the processor):
  * `app.parked` lists it, and retrying the entry runs the compensation again.
+ *
+ * @example
+ * for (const entry of await app.parked.list({ processor: 'workflow:transfer' })) {
+ *   if (entry.error.code === 'COMPENSATION_FAILED') await app.parked.retry(entry.id); // runs the compensation again
+ * }
  */
 export class CompensationFailedError extends TidingsError {
   readonly workflow: string;

@@ -1,7 +1,12 @@
 import type { SerializedError } from '../reliability/serialize-error.js';
 import type { StepPhase } from './workflow-types.js';
 
-/** The transition event types of every workflow, in the stream `workflow.<name>-<id>`. */
+/**
+ * The transition event types of every workflow, in the stream `workflow.<name>-<id>`.
+ *
+ * @example
+ * const failures = await app.history({ type: [WorkflowEventType.stepFailed, WorkflowEventType.compensationFailed] });
+ */
 export const WorkflowEventType = {
   started: 'workflow.started',
   stepCompleted: 'workflow.step-completed',

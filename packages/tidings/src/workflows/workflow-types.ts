@@ -150,7 +150,16 @@ export interface WorkflowStarted {
   readonly created: boolean;
 }
 
-/** `app.workflows`: start instances and read them back. Needs a store. */
+/**
+ * `app.workflows`: start instances and read them back. Needs a store.
+ *
+ * @example
+ * const app = createTidings({ store, commands: [Withdraw, Deposit], workflows: [transfer] });
+ * await app.start();
+ * await app.workflows.start(transfer, { transferId: 't-1', from: 'alice', to: 'bob', amount: 30_00 });
+ * const instance = await app.workflows.get(transfer, 't-1');
+ * console.log(instance?.status, instance?.steps.map((s) => s.status), instance?.history.length);
+ */
 export interface WorkflowOperations {
   /**
    * Records `workflow.started` for `input` (idempotent by the workflow's id: starting again with
