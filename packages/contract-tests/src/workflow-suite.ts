@@ -14,7 +14,7 @@ import {
   type WorkflowStepContext,
 } from 'tidings';
 import { createFakeClock } from 'tidings/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 // A tiny ledger: accounts credited and debited through app.commandHandler (which dedupes by the
 // command id, i.e. the workflow step's key).
@@ -88,15 +88,13 @@ async function until(
  */
 export function workflowSuite(name: string, openStore: () => Promise<EventStore>): void {
   describe(`workflows on ${name}`, () => {
-    const opened: EventStore[] = [];
+    // Each test closes its store when it ends (a PostgreSQL pool held to the end of the file would
+    // count against the shared server's connections).
     const open = async (): Promise<EventStore> => {
       const store = await openStore();
-      opened.push(store);
+      onTestFinished(() => store.close());
       return store;
     };
-    afterAll(async () => {
-      for (const s of opened) await s.close();
-    });
 
     /** An app with the ledger's handlers; `before`/`after` inject faults around the effect. */
     function ledgerApp(

@@ -1,8 +1,8 @@
 import { fireDueTimers, type EventStore, type RecordedEvent } from 'tidings';
 import { createFakeClock, type FakeClock } from 'tidings/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { InsufficientFundsError } from '../account.js';
-import { createBank, type Bank } from '../bank-app.js';
+import { createBank } from '../bank-app.js';
 import { replayBalances, type BalanceViews } from '../balances.js';
 import { CloseAccount, Deposit, OpenAccount, Withdraw } from '../messages.js';
 import { transfer } from '../transfer.js';
@@ -33,18 +33,14 @@ export function bankSuite<Target, Connection>(
   views: (store: EventStore<Connection>) => BalanceViews<Target, Connection>,
 ): void {
   describe(`the bank on ${name}`, () => {
-    const opened: { store: EventStore<Connection>; bank: Bank }[] = [];
-    afterAll(async () => {
-      for (const { bank, store } of opened) {
-        await bank.close();
-        await store.close();
-      }
-    });
     const open = async () => {
       const store = await openStore();
       const clock = createFakeClock({ now: START });
       const bank = createBank({ store, views: views(store), clock });
-      opened.push({ store, bank });
+      onTestFinished(async () => {
+        await bank.close();
+        await store.close();
+      });
       await bank.send(OpenAccount({ accountId: 'alice', owner: 'Alice' }));
       await bank.send(OpenAccount({ accountId: 'bob', owner: 'Bob' }));
       await bank.send(Deposit({ accountId: 'alice', amount: 100_00 }));
