@@ -22,3 +22,4 @@ export { appFacadeSuite } from './app-suite.js';
 export type { TotalsTable } from './app-suite.js';
 export { subscriptionHandOver } from './subscription-checks.js';
 export { sagaSuite } from './saga-suite.js';
+export { workflowSuite } from './workflow-suite.js';

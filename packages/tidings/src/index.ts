@@ -109,6 +109,25 @@ export {
 } from './store/errors.js';
 export { createInMemoryEventStore } from './store/memory-store.js';
 
+// workflows
+export { defineWorkflow } from './workflows/define-workflow.js';
+export { CompensationFailedError } from './workflows/workflow-errors.js';
+export { WorkflowEventType } from './workflows/workflow-events.js';
+export type { WorkflowEventData } from './workflows/workflow-events.js';
+export type {
+  StepFailurePolicy,
+  StepPhase,
+  Workflow,
+  WorkflowInstance,
+  WorkflowOperations,
+  WorkflowSpec,
+  WorkflowStarted,
+  WorkflowStatus,
+  WorkflowStep,
+  WorkflowStepContext,
+  WorkflowStepView,
+} from './workflows/workflow-types.js';
+
 // timers
 export { timerId } from './timers/timer-id.js';
 export { fireDueTimers } from './timers/fire-due-timers.js';

@@ -30,6 +30,8 @@ import type { RebuildOptions, RebuildResult } from '../projections/rebuild-proje
 import type { Decider } from '../sourcing/decider.js';
 import type { EventStore, RecordedEvent } from '../store/types.js';
 import { AppStateError, NoStoreError } from './app-errors.js';
+import type { Workflow, WorkflowOperations } from '../workflows/workflow-types.js';
+import { workflowWiring, workflowsWithoutStore } from './workflow-wiring.js';
 import { uuidv7 } from '../messages/ids.js';
 import type { Saga } from '../sagas/saga-types.js';
 import { checkSagasOption, noSagas, wireSagas, type AppSagas } from './saga-wiring.js';
@@ -101,6 +103,13 @@ export interface TidingsOptions<
   readonly sagas?: readonly Saga<any>[];
   /** The durable timer poller that `start()` runs with a store (fires sagas' and `app.schedule`'s timers). */
   readonly timers?: AppTimerOptions;
+  /**
+   * Workflows (defineWorkflow) run by `start()` (with a store): each one's runner is the processor
+   * `workflow:<name>`; start instances with `app.workflows.start`. Their retry timers are fired by
+   * the app's timer poller.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- workflows of any input type
+  readonly workflows?: readonly Workflow<any>[];
 }
 
 /** Options of {@link Tidings.history}. */
@@ -142,6 +151,7 @@ const TIDINGS_KEYS = {
   runner: true,
   sagas: true,
   timers: true,
+  workflows: true,
 } satisfies OptionKeys<AnyTidingsOptions>;
 
 const TIDINGS_MIDDLEWARE_KEYS = { publish: true, handle: true, send: true, query: true } satisfies OptionKeys<
@@ -242,6 +252,14 @@ export interface Tidings<
    * all, skip. Retry and skip need the app started (they run through the processor's runner). Needs a store.
    */
   readonly parked: ParkedEventOperations;
+  /**
+   * Start workflow instances and read them back (`createTidings({ workflows })`). Needs a store.
+   *
+   * @example
+   * await app.workflows.start(transfer, { transferId: 't-1', from: 'alice', to: 'bob', amount: 30_00 });
+   * const { status, history } = (await app.workflows.get('transfer', 't-1'))!;
+   */
+  readonly workflows: WorkflowOperations;
   /** Rebuilds a projection into a shadow and swaps it in; its live processor pauses meanwhile. Needs a store. */
   rebuild(projection: string, options?: RebuildOptions): Promise<RebuildResult>;
   /** The app's sagas: `app.sagas.get(name, id)` reads an instance from its stream. */
@@ -335,6 +353,14 @@ export function createTidings<
   }
   const appClock = options.clock ?? systemClock;
   let timerWiring: TimerWiring | undefined;
+  const workflows = workflowWiring({
+    workflows: options.workflows,
+    store,
+    clock: appClock,
+    send: (command, id, metadata) =>
+      commands.send({ ...command, metadata: { ...metadata, ...command.metadata } }, { id }),
+    onTimerScheduled: () => timerWiring?.wake(),
+  });
   const sagaWiring =
     store === undefined
       ? undefined
@@ -352,7 +378,11 @@ export function createTidings<
           store,
           events: options.events,
           projections: options.projections ?? [],
-          processors: [...(options.processors ?? []), ...(sagaWiring?.processors ?? [])],
+          processors: [
+            ...(options.processors ?? []),
+            ...(sagaWiring?.processors ?? []),
+            ...(workflows?.processors ?? []),
+          ],
           runner: options.runner,
           clock: options.clock,
         });
@@ -505,6 +535,7 @@ export function createTidings<
     rebuild: async (name: string, rebuildOptions?: RebuildOptions) =>
       needStore('rebuild()').rebuild(name, rebuildOptions),
     sagas: sagaWiring?.api ?? noSagas(),
+    workflows: workflows?.operations ?? workflowsWithoutStore(),
     schedule: async (event: Message, scheduleOptions: AppScheduleOptions) =>
       needTimers('schedule()').schedule(event, scheduleOptions),
     cancel: async (id: string) => needTimers('cancel()').cancel(id),
