@@ -1,4 +1,4 @@
-import { TidingsError, defineDecider } from 'tidings';
+import { CommandRejectedError, defineDecider } from 'tidings';
 import {
   AccountClosed,
   AccountOpened,
@@ -15,56 +15,56 @@ export type AccountState =
   | { readonly status: 'open' | 'closed'; readonly owner: string; readonly balance: number };
 
 /** An amount that is not a positive whole number of cents. */
-export class InvalidAmountError extends TidingsError {
+export class InvalidAmountError extends CommandRejectedError {
   readonly amount: unknown;
   constructor(amount: unknown) {
-    super(
-      'INVALID_AMOUNT',
-      `The amount must be a positive whole number of cents, got ${String(amount)}. Nothing was moved.`,
-    );
+    super(`The amount must be a positive whole number of cents, got ${String(amount)}. Nothing was moved.`, {
+      code: 'INVALID_AMOUNT',
+    });
     this.amount = amount;
   }
 }
 
 /** A withdrawal larger than the balance. */
-export class InsufficientFundsError extends TidingsError {
+export class InsufficientFundsError extends CommandRejectedError {
   readonly requested: number;
   readonly available: number;
   constructor(accountId: string, requested: number, available: number) {
-    super(
-      'INSUFFICIENT_FUNDS',
-      `Account ${accountId} cannot pay ${requested}: only ${available} is available. Nothing was withdrawn.`,
-    );
+    super(`Account ${accountId} cannot pay ${requested}: only ${available} is available. Nothing was withdrawn.`, {
+      code: 'INSUFFICIENT_FUNDS',
+    });
     this.requested = requested;
     this.available = available;
   }
 }
 
 /** Money moved in or out of a closed account, or a second close. */
-export class AccountClosedError extends TidingsError {
+export class AccountClosedError extends CommandRejectedError {
   constructor(accountId: string) {
-    super('ACCOUNT_CLOSED', `Account ${accountId} is closed: it takes no deposit, withdrawal or close.`);
+    super(`Account ${accountId} is closed: it takes no deposit, withdrawal or close.`, { code: 'ACCOUNT_CLOSED' });
   }
 }
 
 /** A command for an account that was never opened. */
-export class UnknownAccountError extends TidingsError {
+export class UnknownAccountError extends CommandRejectedError {
   constructor(accountId: string) {
-    super('UNKNOWN_ACCOUNT', `Account ${accountId} does not exist: open it first (account.open).`);
+    super(`Account ${accountId} does not exist: open it first (account.open).`, { code: 'UNKNOWN_ACCOUNT' });
   }
 }
 
 /** Opening an account id that is taken. */
-export class AccountExistsError extends TidingsError {
+export class AccountExistsError extends CommandRejectedError {
   constructor(accountId: string) {
-    super('ACCOUNT_EXISTS', `Account ${accountId} already exists.`);
+    super(`Account ${accountId} already exists.`, { code: 'ACCOUNT_EXISTS' });
   }
 }
 
 /** Closing an account that still holds money. */
-export class AccountNotEmptyError extends TidingsError {
+export class AccountNotEmptyError extends CommandRejectedError {
   constructor(accountId: string, balance: number) {
-    super('ACCOUNT_NOT_EMPTY', `Account ${accountId} still holds ${balance}: withdraw or transfer it before closing.`);
+    super(`Account ${accountId} still holds ${balance}: withdraw or transfer it before closing.`, {
+      code: 'ACCOUNT_NOT_EMPTY',
+    });
   }
 }
 

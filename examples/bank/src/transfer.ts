@@ -12,8 +12,8 @@ export interface TransferInput {
 // #region transfer
 /**
  * A transfer between two accounts: withdraw from one, deposit into the other. When the deposit
- * still fails after its retry (the target is closed, say), the withdrawal is compensated by a
- * refund. Each step's command carries the step's key as its id, so the account handlers apply it
+ * fails — refused at once (the target is closed: a `CommandRejectedError` is never retried), or a
+ * fault that outlasts its retry —, the withdrawal is compensated by a refund. Each step's command carries the step's key as its id, so the account handlers apply it
  * once however often the step runs (a retry, a restart).
  */
 export const transfer = defineWorkflow({

@@ -24,7 +24,15 @@ export interface WorkflowEventData {
   'workflow.started': { workflow: string; id: string; input: unknown };
   'workflow.step-completed': { step: string; attempt: number; result: unknown };
   /** `retryAt` (ISO) when a durable timer will append `workflow.step-retry-due`; absent on the last attempt. */
-  'workflow.step-failed': { step: string; phase: StepPhase; attempt: number; error: SerializedError; retryAt?: string };
+  'workflow.step-failed': {
+    step: string;
+    phase: StepPhase;
+    attempt: number;
+    error: SerializedError;
+    retryAt?: string;
+    /** The receiver refused the effect (`CommandRejectedError`): not retried. */
+    rejected?: boolean;
+  };
   /** Appended by the retry timer: run `attempt` of the step's `phase`. */
   'workflow.step-retry-due': { step: string; phase: StepPhase; attempt: number };
   /** `steps`: the completed steps to undo, in the order they are undone (reverse of execution). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CommandRejectedError } from '../errors.js';
 import { createInMemoryEventStore } from '../store/memory-store.js';
 import type { RecordedEvent } from '../store/types.js';
 import { systemClock } from '../time/clock.js';
@@ -100,5 +101,68 @@ describe('workflow runner: the expected version makes a second runner record not
       'workflow.completed',
     ]);
     await store.close();
+  });
+});
+
+describe('workflow runner: a refused effect is not retried', () => {
+  const retrying = defineWorkflow({
+    name: 'refusals',
+    id: (input: { id: string }) => input.id,
+    steps: [
+      {
+        name: 'first',
+        execute: (_input, ctx) => ctx.send({ type: 'first', data: {} }),
+        compensate: (_input, ctx) => ctx.send({ type: 'undo-first', data: {} }),
+      },
+      {
+        name: 'second',
+        execute: (_input, ctx) => ctx.send({ type: 'second', data: {} }),
+        onFailure: { retry: { maxAttempts: 3, delayMs: 1_000 }, then: 'compensate' },
+      },
+    ],
+  });
+
+  /** Runs the instance to its end (advancing on each new transition); the second step fails with `failure`. */
+  async function run(failure: () => Error): Promise<{ types: string[]; rejected: unknown[] }> {
+    const store = createInMemoryEventStore();
+    const runtime: WorkflowRuntime = {
+      store,
+      clock: systemClock,
+      send: (command) => (command.type === 'second' ? Promise.reject(failure()) : Promise.resolve()),
+    };
+    await workflowOperations(store, [retrying]).start(retrying, { id: 'r-1' });
+    const ctx = { signal: new AbortController().signal, delivery: 'live' as const };
+    for (let handled = 0; ; handled++) {
+      const history = await readInstance(store, 'workflow.refusals-r-1');
+      if (handled >= history.length) break;
+      await advanceWorkflow(retrying, runtime, history[handled]!, ctx);
+    }
+    const history = await readInstance(store, 'workflow.refusals-r-1');
+    await store.close();
+    return {
+      types: history.map((e) => e.type),
+      rejected: history
+        .filter((e) => e.type === 'workflow.step-failed')
+        .map((e) => (e.data as { rejected?: boolean }).rejected),
+    };
+  }
+
+  it('a CommandRejectedError goes to compensation at once, marked rejected', async () => {
+    const { types, rejected } = await run(() => new CommandRejectedError('target closed', { code: 'ACCOUNT_CLOSED' }));
+    expect(types).toEqual([
+      'workflow.started',
+      'workflow.step-completed',
+      'workflow.step-failed',
+      'workflow.compensating',
+      'workflow.compensated',
+      'workflow.failed',
+    ]);
+    expect(rejected).toEqual([true]);
+  });
+
+  it('control: an ordinary error schedules a retry (the first failure waits for its timer)', async () => {
+    const { types, rejected } = await run(() => new Error('connection reset'));
+    expect(types).toEqual(['workflow.started', 'workflow.step-completed', 'workflow.step-failed']);
+    expect(rejected).toEqual([undefined]);
   });
 });

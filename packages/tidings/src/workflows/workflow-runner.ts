@@ -1,4 +1,4 @@
-import { AbortedError, toError } from '../errors.js';
+import { AbortedError, isCommandRejection, toError } from '../errors.js';
 import type { Message } from '../messages/message.js';
 import type { Metadata } from '../messages/metadata.js';
 import { assertSerializable } from '../messages/serializable.js';
@@ -31,7 +31,9 @@ export interface WorkflowRuntime {
 }
 
 type Outcome =
-  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: SerializedError };
+  | { readonly ok: true; readonly result: unknown }
+  /** `rejected`: the effect was refused by its receiver (`CommandRejectedError`): retrying cannot help. */
+  | { readonly ok: false; readonly error: SerializedError; readonly rejected: boolean };
 
 interface Action {
   readonly step: string;
@@ -115,7 +117,7 @@ export async function advanceWorkflow(
     assertSerializable(recorded, 'workflow.step-completed', 'result');
     outcome = { ok: true, result: recorded };
   } catch (error) {
-    outcome = { ok: false, error: storedError(serializeError(error)) };
+    outcome = { ok: false, error: storedError(serializeError(error)), rejected: isCommandRejection(error) };
   }
   // The runner gave up meanwhile (stop timed out, lease lost): like a killed process, record
   // nothing; the transition is delivered again and the step runs again with the same key.
@@ -197,15 +199,17 @@ function outcomeTransitions(
       retry: false,
     };
   }
-  const { error } = outcome;
-  if (attempt < policy.maxAttempts) {
+  const { error, rejected } = outcome;
+  // A refusal (insufficient funds, a closed account) is an answer, not a fault: it goes to the
+  // step's `then` at once instead of being retried.
+  if (attempt < policy.maxAttempts && !rejected) {
     const due = new Date(retryAt).toISOString();
     return {
       transitions: [transition('workflow.step-failed', { step, phase, attempt, error, retryAt: due })],
       retry: true,
     };
   }
-  const failed = transition('workflow.step-failed', { step, phase, attempt, error });
+  const failed = transition('workflow.step-failed', { step, phase, attempt, error, ...(rejected ? { rejected } : {}) });
   if (phase === 'compensate') {
     return {
       transitions: [failed, transition('workflow.compensation-failed', { step, attempts: attempt, error })],

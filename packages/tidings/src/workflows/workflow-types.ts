@@ -39,7 +39,9 @@ export interface StepFailurePolicy {
   /**
    * Retry after a durable delay: up to `maxAttempts` attempts in all (integer 1..100; 1 = no
    * retry), `delayMs` apart (integer 0..2^31-1, on the app clock, kept in the store as a timer so
-   * a restart does not lose it). Default: 1 attempt.
+   * a restart does not lose it). Default: 1 attempt. A refusal — a `CommandRejectedError` (or an
+   * error with `rejected === true`), e.g. insufficient funds — is not retried: it is an answer, and
+   * the step goes to `then` at once (the `workflow.step-failed` event carries `rejected: true`).
    */
   readonly retry?: { readonly maxAttempts: number; readonly delayMs: number };
   /**
