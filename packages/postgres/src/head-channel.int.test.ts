@@ -227,8 +227,12 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
       })();
       await eventually(
         async () =>
-          (await sql<{ n: string }>(`select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and not granted`, [pid]))[0]!
-            .n === '1',
+          (
+            await sql<{ n: string }>(
+              `select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and not granted`,
+              [pid],
+            )
+          )[0]!.n === '1',
         'the listener waiting for the writer',
       );
       // A second writer's test now fails: a listener is waiting, so it would announce.
@@ -237,8 +241,12 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
       await writer.query('commit');
       await eventually(
         async () =>
-          (await sql<{ n: string }>(`select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and granted`, [pid]))[0]!
-            .n === '1',
+          (
+            await sql<{ n: string }>(
+              `select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and granted`,
+              [pid],
+            )
+          )[0]!.n === '1',
         'the listener registered after the commit',
       );
       await sub.close();

@@ -60,6 +60,13 @@ export async function* readStream(
       async (c) => (await c.query<EventRow>(text, [streamId, cursor.toString(), lower.toString(), cutoff, n])).rows,
     );
   // No prefetch: this read may run on a caller's transaction, whose statements keep the caller's order.
-  const read = { fetch, start, forward, limit: options?.limit, pageSize: ctx.pageSize, key: (r: EventRow) => BigInt(r.version) };
+  const read = {
+    fetch,
+    start,
+    forward,
+    limit: options?.limit,
+    pageSize: ctx.pageSize,
+    key: (r: EventRow) => BigInt(r.version),
+  };
   yield* paged(() => read, ctx, false);
 }

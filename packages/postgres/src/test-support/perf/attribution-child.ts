@@ -41,7 +41,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
           ? 'raw'
           : 'other';
   counts[kind] = (counts[kind] ?? 0) + 1;
-  return Reflect.apply(original, this, args);
+  return Reflect.apply(original, this, args) as unknown;
 } as typeof original;
 
 async function admin<R>(fn: (c: pg.Client) => Promise<R>): Promise<R> {
@@ -90,7 +90,11 @@ if (side === 'raw') {
 const per = Math.ceil((appends || { 'append-1': 2000, 'append-100': 300, 'concurrent-8': 6000 }[kase]!) / writers);
 const loop = async (w: number, from: number, count: number): Promise<void> => {
   for (let i = from; i < from + count; i++) {
-    await append(`perf-${w}`, Array.from({ length: size }, (_, k) => event(i * size + k)), BigInt(i * size));
+    await append(
+      `perf-${w}`,
+      Array.from({ length: size }, (_, k) => event(i * size + k)),
+      BigInt(i * size),
+    );
   }
 };
 const warm = Math.max(20, Math.round(per / 5));

@@ -79,7 +79,11 @@ const median = (xs) => {
 try {
   const files = {};
   for (const v of variants) files[v] = await bundle(v);
-  console.log(`attribution: ${rounds} rounds x ${appends} appends, load at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `attribution: ${rounds} rounds x ${appends} appends, load at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   for (const kase of cases) {
     const results = Object.fromEntries(variants.map((v) => [v, []]));
     for (let round = 0; round < rounds; round++) {
@@ -87,12 +91,28 @@ try {
       for (const v of order) {
         const r = spawnSync(
           'nice',
-          ['-n', '-5', process.execPath, ...nodeArgs, files[v], '--side', v === 'raw' ? 'raw' : 'store', '--case', kase, '--appends', appends],
+          [
+            '-n',
+            '-5',
+            process.execPath,
+            ...nodeArgs,
+            files[v],
+            '--side',
+            v === 'raw' ? 'raw' : 'store',
+            '--case',
+            kase,
+            '--appends',
+            appends,
+          ],
           { encoding: 'utf8' },
         );
         if (r.status !== 0) {
           // nice -n -5 needs privileges; fall back to normal priority.
-          const r2 = spawnSync(process.execPath, [...nodeArgs, files[v], '--side', v === 'raw' ? 'raw' : 'store', '--case', kase, '--appends', appends], { encoding: 'utf8' });
+          const r2 = spawnSync(
+            process.execPath,
+            [...nodeArgs, files[v], '--side', v === 'raw' ? 'raw' : 'store', '--case', kase, '--appends', appends],
+            { encoding: 'utf8' },
+          );
           if (r2.status !== 0) throw new Error(r2.stderr);
           results[v].push(JSON.parse(r2.stdout.trim().split('\n').pop()));
         } else results[v].push(JSON.parse(r.stdout.trim().split('\n').pop()));
@@ -115,7 +135,9 @@ try {
       console.log(
         `${v.padEnd(11)} | ${c.toFixed(1).padStart(10)} | ${s.toFixed(1).padStart(10)} | ${t.toFixed(1).padStart(9)} | ${w.toFixed(0).padStart(4)} | ${tripText} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
       );
-      console.log(`  raw: ${JSON.stringify(rs.map((r) => [+r.clientUs.toFixed(1), +r.serverUs.toFixed(1), +r.wallUs.toFixed(0)]))}`);
+      console.log(
+        `  raw: ${JSON.stringify(rs.map((r) => [+r.clientUs.toFixed(1), +r.serverUs.toFixed(1), +r.wallUs.toFixed(0)]))}`,
+      );
     }
   }
 } finally {

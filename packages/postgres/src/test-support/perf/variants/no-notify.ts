@@ -3,7 +3,11 @@
 import type { PoolClient } from 'pg';
 
 export class HeadAnnouncer {
-  constructor(_schema: string, _checkout: () => Promise<PoolClient>, _onError: (error: unknown, context: string) => void) {}
+  constructor(
+    _schema: string,
+    _checkout: () => Promise<PoolClient>,
+    _onError: (error: unknown, context: string) => void,
+  ) {}
   announce(_head: bigint): void {}
   async idle(): Promise<void> {}
 }
