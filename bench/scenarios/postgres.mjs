@@ -325,6 +325,7 @@ export default {
   notes: () => [
     'Store figures are wall-clock rates on a shared 2-core virtual machine whose disk is shared too; at `synchronous_commit = on` every commit waits for a WAL flush (fdatasync), so the flush latency of this disk bounds every 1-event case, and the min/max columns show how far single runs move. Compare the medians of one run; differences within the min/max ranges are not conclusive.',
     'PostgreSQL itself shares one WAL flush among backends that commit at the same moment, so the raw loop with 8 connections also gets a form of group commit (compare its 8-writer and 1-writer rows): coalescing in the client saves round trips and transactions, but not flushes, against that baseline.',
+    'Wall-clock ratios on this shared machine move with its load (see the min/max columns and the load averages above). The load-robust figures are CPU time per append of the client and of its PostgreSQL backends, store against raw pg, with parts of the store switched off one at a time: `node packages/postgres/src/test-support/perf/attribution.mjs`, results and the attribution of each gap in docs/decisions/0312-postgres-write-path-gap.md.',
   ],
   async settings() {
     try {

@@ -4,6 +4,7 @@ import { resolveIdempotentAppend } from 'tidings/store-kit';
 import type { AppendResult, ExpectedVersion } from 'tidings';
 import type { MemberOutcome, PreparedEvent, StoredEventRef } from 'tidings/store-kit';
 import { batchAppendSql, lastPositionSql, lockStreamsSql } from './sql/batch-append.js';
+import { noListenerSql } from './listener-lock.js';
 import { loneAppendSql } from './sql/lone-append.js';
 import { statementName } from './sql/identifiers.js';
 import { streamKeys } from './stream-hash.js';
@@ -34,6 +35,11 @@ export interface BatchMode {
    * (planned once per connection) and a lone append may use the lone-append statement.
    */
   readonly guarded?: boolean;
+  /**
+   * Autocommit only: told, after a statement that wrote, whether a session in another process may
+   * be listening for this commit (true) or certainly is not (false: no NOTIFY needed; decision 0312).
+   */
+  readonly listening?: (maybe: boolean) => void;
 }
 
 interface BatchRow {
@@ -41,6 +47,8 @@ interface BatchRow {
   version: string | null;
   position: string | null;
   detail: string | null;
+  /** The listener test (autocommit statements): true when nobody listens; null when nothing was written. */
+  quiet?: boolean | null;
 }
 
 const KINDS: Record<string, number> = { any: 0, 'no-stream': 1, exists: 2 };
@@ -69,7 +77,7 @@ export async function runAppendBatch(
   let lookupAll = false;
   if (autocommit && guarded && lone !== undefined && loneEligible(lone)) {
     try {
-      const written = await runLoneAppend(client, schema, lone, now);
+      const written = await runLoneAppend(client, schema, lone, now, mode.listening);
       if (written !== undefined) return [written];
     } catch (error) {
       // unique_violation: an id stored by a writer that committed while this one waited for the
@@ -85,11 +93,11 @@ export async function runAppendBatch(
       text: lockStreamsSql(`"${schema}"`),
       values: [appends.map((a) => a.streamId)],
     });
-    return runBatchStatement(client, schema, guarded, appends, now, false, true);
+    return runBatchStatement(client, schema, guarded, appends, now, false, undefined);
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      return await runBatchStatement(client, schema, guarded, appends, now, lookupAll, false);
+      return await runBatchStatement(client, schema, guarded, appends, now, lookupAll, mode.listening ?? (() => {}));
     } catch (error) {
       // A stream created, or an id stored, by a writer that committed after this statement's
       // snapshot: nothing was written (autocommit); run it again with a new snapshot.
@@ -131,10 +139,13 @@ function cached(key: string, schema: string, build: () => Statement): Statement 
  * unnamed and planned per call: without the guard a generic plan made while the tables were tiny
  * could keep sequential scans.
  */
-function batchStatement(schema: string, shape: 'lean' | 'full', guarded: boolean): Statement {
-  return cached(`batch_${shape}${guarded ? '' : '_unnamed'}`, schema, () => {
-    const text = batchAppendSql(`"${schema}"`, shape);
-    return guarded ? { name: statementName(`batch_${shape}`, schema), text } : { text };
+function batchStatement(schema: string, shape: 'lean' | 'full', guarded: boolean, autocommit: boolean): Statement {
+  // Inside a caller's transaction the listener test is left out: its lock would be held until the
+  // caller's COMMIT, holding up listeners that open meanwhile; those commits always announce.
+  const kind = `batch_${shape}${autocommit ? '' : '_tx'}`;
+  return cached(`${kind}${guarded ? '' : '_unnamed'}`, schema, () => {
+    const text = batchAppendSql(`"${schema}"`, shape, autocommit ? noListenerSql(schema) : undefined);
+    return guarded ? { name: statementName(kind, schema), text } : { text };
   });
 }
 
@@ -142,13 +153,14 @@ function loneStatement(schema: string, single: boolean, lookup: boolean, plain: 
   const key = `lone_${single ? 'one' : plain ? 'plain' : 'many'}${lookup ? '_ids' : ''}`;
   return cached(key, schema, () => ({
     name: statementName(key, schema),
-    text: loneAppendSql(`"${schema}"`, { single, lookup, plain }),
+    text: loneAppendSql(`"${schema}"`, { single, lookup, plain }, noListenerSql(schema)),
   }));
 }
 
 interface LoneRow {
   version: string;
   position: string;
+  quiet: boolean;
 }
 
 /** Runs the lone-append statement; the result when it wrote, undefined when it wrote nothing. */
@@ -157,6 +169,7 @@ export async function runLoneAppend(
   schema: string,
   a: PreparedAppend,
   now: Date,
+  listening?: (maybe: boolean) => void,
 ): Promise<AppendOutcome | undefined> {
   const single = a.events.length === 1;
   const lookup = a.generatedIds !== true;
@@ -210,10 +223,14 @@ export async function runLoneAppend(
   const result = await client.query<LoneRow>({ ...loneStatement(schema, single, lookup, plain), values });
   const row = result.rows[0];
   if (row === undefined) return undefined;
+  listening?.(!row.quiet);
   return { ok: true, result: { nextVersion: BigInt(row.version), position: BigInt(row.position) } };
 }
 
-/** One run of the batch statement for the whole batch (`inTransaction`: in a caller's transaction). */
+/**
+ * One run of the batch statement for the whole batch. `listening` is given in autocommit (told the
+ * listener test's answer when the batch wrote) and undefined in a caller's transaction.
+ */
 async function runBatchStatement(
   client: PoolClient,
   schema: string,
@@ -221,8 +238,9 @@ async function runBatchStatement(
   appends: readonly PreparedAppend[],
   now: Date,
   lookupAll: boolean,
-  inTransaction: boolean,
+  listening: ((maybe: boolean) => void) | undefined,
 ): Promise<AppendOutcome[]> {
+  const inTransaction = listening === undefined;
   const n = appends.length;
   const streams = new Array<string>(n);
   const kinds = new Array<number>(n);
@@ -302,8 +320,13 @@ async function runBatchStatement(
   ];
   // The lean shape has nothing to look up ($18 is not in it).
   if (!lean) values.push(lookup);
-  const result = await client.query<BatchRow>({ ...batchStatement(schema, lean ? 'lean' : 'full', guarded), values });
+  const result = await client.query<BatchRow>({
+    ...batchStatement(schema, lean ? 'lean' : 'full', guarded, !inTransaction),
+    values,
+  });
   const rows = result.rows;
+  const quiet = rows[0]?.quiet;
+  if (listening !== undefined && quiet !== undefined && quiet !== null) listening(!quiet);
   if (rows.length !== n) {
     throw new TidingsError(
       'STORE_PROTOCOL',

@@ -56,7 +56,12 @@ export function cutConnection(client: Client, reason: Error): void {
  * Runs one round trip on `client`, failing with a {@link TimeoutError} that names `bound.option`
  * when no answer comes within `bound.ms`; the connection is then cut.
  */
-export function withinBound<T>(client: Client, run: () => Promise<T>, bound: RoundTripBound, what: string): Promise<T> {
+export function withinBound<T>(
+  client: Client,
+  run: () => Promise<T>,
+  bound: RoundTripBound,
+  what: string | (() => string),
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let pending = inFlight.get(client);
     if (pending === undefined) inFlight.set(client, (pending = new Set()));
@@ -70,7 +75,7 @@ export function withinBound<T>(client: Client, run: () => Promise<T>, bound: Rou
       cutConnection(
         client,
         new TimeoutError(
-          `${what} got no answer from PostgreSQL at ${bound.target} within ${bound.option} (${bound.ms} ms), so the connection was closed. ` +
+          `${typeof what === 'string' ? what : what()} got no answer from PostgreSQL at ${bound.target} within ${bound.option} (${bound.ms} ms), so the connection was closed. ` +
             'The server or the network to it is down or silent (or the address is not a PostgreSQL server). ' +
             `If the work is legitimately that slow, raise ${bound.option}.`,
           bound.ms,
@@ -137,7 +142,8 @@ export function boundQueries(client: PoolClient, bound: RoundTripBound): () => v
         client,
         () => Reflect.apply(original, client, args) as Promise<unknown>,
         active,
-        describeQuery(first),
+        // Described only if the bound is reached: a regex over the SQL text per round trip is measurable.
+        () => describeQuery(first),
       );
     };
     Object.defineProperty(client, 'query', { value: query, configurable: true, writable: true });

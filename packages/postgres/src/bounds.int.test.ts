@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { postgresEventStore } from './index.js';
 import type { PostgresEventStore, PostgresEventStoreOptions } from './index.js';
 import { headChannelName } from './head-channel.js';
+import { listenerLockSql } from './listener-lock.js';
 import { CutProxy } from './test-support/cut-proxy.js';
 import { storeFactory } from './test-support/open-store.js';
 import { PG_URL, pgAvailable, sql } from './test-support/pg-env.js';
@@ -121,6 +122,7 @@ describe.skipIf(!available)(
         try {
           const notified = new Promise<void>((resolve) => listener.once('notification', () => resolve()));
           await listener.query(`listen "${headChannelName(direct.schema)}"`);
+          await listener.query(listenerLockSql(direct.schema)); // registered, so the commit is announced (decision 0312)
           await Promise.all([store.append('warm-1', one()), store.headPosition(), store.headPosition()]);
           await notified;
         } finally {

@@ -32,6 +32,9 @@ export class HeadAnnouncer {
   #pending = -1n;
   #sent = -1n;
   #running: Promise<void> | undefined;
+  // When the last NOTIFY started: the spacing holds across drains, so a lone writer committing
+  // one batch after another is announced at most once per NOTIFY_SPACING_MS, not after each batch.
+  #lastStart = -Infinity;
 
   constructor(schema: string, checkout: Checkout, onError: (error: unknown, context: string) => void) {
     const channel = headChannelName(schema).replace(/'/g, "''");
@@ -56,11 +59,10 @@ export class HeadAnnouncer {
 
   async #drain(): Promise<void> {
     try {
-      let started = 0;
       while (this.#pending > this.#sent) {
-        const wait = started + NOTIFY_SPACING_MS - performance.now();
+        const wait = this.#lastStart + NOTIFY_SPACING_MS - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        started = performance.now();
+        this.#lastStart = performance.now();
         const head = this.#pending;
         this.#sent = head;
         await this.#send(head);

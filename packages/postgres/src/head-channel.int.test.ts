@@ -2,6 +2,7 @@ import pg from 'pg';
 import { ConcurrencyError, type RecordedEvent } from 'tidings';
 import { afterAll, describe, expect, it } from 'vitest';
 import { headChannelName, listenerApplicationName } from './head-channel.js';
+import { listenerLockSql, noListenerSql } from './listener-lock.js';
 import { postgresEventStore } from './index.js';
 import { storeFactory } from './test-support/open-store.js';
 import { PG_URL, pgAvailable, sql } from './test-support/pg-env.js';
@@ -152,6 +153,7 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
         if (m.channel === headChannelName(store.schema) && m.payload !== undefined) payloads.push(m.payload);
       });
       await listener.query(`listen "${headChannelName(store.schema)}"`);
+      await listener.query(listenerLockSql(store.schema)); // registered, as the store's listener does
       const first = await store.append('acct-1', [ev(1)]);
       await eventually(() => payloads.length === 1, 'the first notification');
       expect(payloads).toEqual([String(first.position)]);
@@ -178,6 +180,79 @@ describe.skipIf(!available)('postgres: LISTEN/NOTIFY wake-ups', () => {
       expect(payloads.filter((p) => !committed.has(p))).toEqual([]);
     } finally {
       await listener.end();
+    }
+  });
+
+  it('announces only while a listener is registered; an unregistered LISTEN hears nothing (negative control)', async () => {
+    const store = await stores.open();
+    const listener = new pg.Client({ connectionString: PG_URL });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      listener.on('notification', (m) => {
+        if (m.channel === headChannelName(store.schema) && m.payload !== undefined) payloads.push(m.payload);
+      });
+      await listener.query(`listen "${headChannelName(store.schema)}"`);
+      // Not registered: lone appends and a batch find nobody listening and send nothing.
+      await store.append('acct-1', [ev(1)]);
+      await store.append('acct-1', [ev(2)]);
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.append(`acct-${i + 2}`, [ev(i)])));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(payloads).toEqual([]);
+      // Registered: the same appends are announced.
+      await listener.query(listenerLockSql(store.schema));
+      const r = await store.append('acct-1', [ev(3)]);
+      await eventually(() => payloads.includes(String(r.position)), 'the notification after registering');
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('a listener registering while a writer that found nobody listening is committing waits for that commit', async () => {
+    const store = await stores.open(NO_POLL);
+    // A writer between its listener test and its commit, held open.
+    const writer = new pg.Client({ connectionString: PG_URL });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      const quiet = (await writer.query<{ q: boolean }>(`select ${noListenerSql(store.schema)} as q`)).rows[0]!.q;
+      expect(quiet).toBe(true);
+      // The subscriber's channel open (LISTEN, then the shared lock) waits behind the writer.
+      const sub = store.subscribe({ from: 'end', ...SUBSCRIPTION_NO_POLL });
+      const it = sub[Symbol.asyncIterator]();
+      const pending = it.next();
+      const [pid] = await (async () => {
+        await eventually(async () => (await listenerPids(store.schema)).length === 1, 'the listener connection');
+        return listenerPids(store.schema);
+      })();
+      await eventually(
+        async () =>
+          (
+            await sql<{ n: string }>(
+              `select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and not granted`,
+              [pid],
+            )
+          )[0]!.n === '1',
+        'the listener waiting for the writer',
+      );
+      // A second writer's test now fails: a listener is waiting, so it would announce.
+      const other = await sql<{ q: boolean }>(`select ${noListenerSql(store.schema)} as q`);
+      expect(other[0]!.q).toBe(false);
+      await writer.query('commit');
+      await eventually(
+        async () =>
+          (
+            await sql<{ n: string }>(
+              `select count(*)::text as n from pg_locks where pid = $1 and locktype = 'advisory' and granted`,
+              [pid],
+            )
+          )[0]!.n === '1',
+        'the listener registered after the commit',
+      );
+      await sub.close();
+      expect((await pending).done).toBe(true);
+    } finally {
+      await writer.end();
     }
   });
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
 import type { HeadChannel, HeadChannelEvents } from 'tidings/store-kit';
+import { listenerLockSql } from './listener-lock.js';
 import { quoteIdent, statementName } from './sql/identifiers.js';
 
 /**
@@ -63,6 +64,10 @@ export async function openHeadChannel(
   try {
     await client.connect();
     await client.query(`listen ${quoteIdent(channel)}`);
+    // Registers this listener with writers (decision 0312): waits for any writer that found nobody
+    // listening and has not committed yet, so the head read that follows the open sees its events;
+    // every later writer finds the lock held and announces. Held until this connection ends.
+    await client.query(listenerLockSql(schema));
     if (signal.aborted) throw new Error('Opening the head channel was abandoned.');
   } catch (error) {
     closing = true;

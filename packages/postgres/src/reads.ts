@@ -57,30 +57,58 @@ export function toRecorded(row: EventRow, ctx: ReadContext): RecordedEvent {
   return ctx.upcast === undefined ? event : ctx.upcast(event);
 }
 
+/** One keyset read: where it starts, how it fetches a page, and the key its cursor follows. */
+export interface PagedRead {
+  readonly fetch: (cursor: bigint, n: number) => Promise<EventRow[]>;
+  readonly start: bigint;
+  readonly forward: boolean;
+  readonly limit: number | undefined;
+  readonly pageSize: number;
+  readonly key: (row: EventRow) => bigint;
+}
+
 /**
  * Keyset pagination: each page starts after the last key of the previous one, so a long read
- * holds no cursor or transaction open and is never stalled by, or stalls, writers.
+ * holds no cursor or transaction open and is never stalled by, or stalls, writers. `open` runs on
+ * the first `next()` (validation errors surface on iteration, as in every store) and returns
+ * undefined for a read that matches nothing; the caller returns this generator itself rather than
+ * delegating to it (`yield*` costs a second promise per event).
+ *
+ * With `prefetch` (store-level reads on pooled connections; never a caller's transaction, whose
+ * statements must run in the caller's order) the next page is requested as soon as a full page
+ * has arrived, so the server reads it while this one is handed out. One page is in flight at a
+ * time and the cursor is the one the read would use anyway (decision 0312).
  */
 export async function* paged(
-  fetch: (cursor: bigint, n: number) => Promise<EventRow[]>,
-  start: bigint,
-  forward: boolean,
-  limit: number | undefined,
-  pageSize: number,
-  key: (row: EventRow) => bigint,
+  open: () => Promise<PagedRead | undefined> | PagedRead | undefined,
   ctx: ReadContext,
+  prefetch: boolean,
 ): AsyncGenerator<RecordedEvent> {
-  let remaining = limit ?? Number.POSITIVE_INFINITY;
-  let cursor = start;
-  while (remaining > 0) {
-    const n = Math.min(pageSize, remaining);
-    const rows = await fetch(cursor, n);
-    for (const row of rows) yield toRecorded(row, ctx);
-    remaining -= rows.length;
-    const last = rows[rows.length - 1];
-    if (rows.length < n || last === undefined) return;
-    cursor = forward ? key(last) + 1n : key(last) - 1n;
-    if (cursor < 0n) return;
+  const read = await open();
+  if (read === undefined) return;
+  const { fetch, forward, pageSize, key } = read;
+  let remaining = read.limit ?? Number.POSITIVE_INFINITY;
+  let cursor = read.start;
+  let next: Promise<EventRow[]> | undefined;
+  try {
+    while (remaining > 0) {
+      const n = Math.min(pageSize, remaining);
+      const rows = await (next ?? fetch(cursor, n));
+      next = undefined;
+      remaining -= rows.length;
+      const last = rows[rows.length - 1];
+      const more = rows.length === n && last !== undefined && remaining > 0;
+      if (more) {
+        cursor = forward ? key(last) + 1n : key(last) - 1n;
+        if (cursor < 0n) remaining = 0;
+        else if (prefetch) next = fetch(cursor, Math.min(pageSize, remaining));
+      }
+      for (const row of rows) yield toRecorded(row, ctx);
+      if (!more) return;
+    }
+  } finally {
+    // Stopped early: a page still in flight finishes on its own and gives its connection back.
+    void next?.catch(() => undefined);
   }
 }
 
@@ -193,19 +221,27 @@ export function storeReads(deps: StoreReadsDeps): StoreReads {
   const { readContext, withClient, assertOpen } = deps;
   const pageSize = readContext.pageSize;
 
-  // Validation errors surface on iteration, as in every store.
-  async function* readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
-    assertOpen();
-    assertReadAllOptions(options);
-    const forward = (options?.direction ?? 'forward') === 'forward';
-    const filter = options?.filter;
-    // An empty list matches nothing (the shared rule).
-    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
-    const start = options?.from ?? (forward ? 0n : await deps.headPosition());
-    const page = allPageQuery(readContext, { forward, filter });
-    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
-      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
-    yield* paged(fetch, start, forward, options?.limit, pageSize, (r) => BigInt(r.position), readContext);
+  const byPosition = (r: EventRow): bigint => BigInt(r.position);
+
+  // Validation errors surface on iteration, as in every store (paged runs `open` on the first next()).
+  function readAll(options?: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+    return paged(
+      async () => {
+        assertOpen();
+        assertReadAllOptions(options);
+        const forward = (options?.direction ?? 'forward') === 'forward';
+        const filter = options?.filter;
+        // An empty list matches nothing (the shared rule).
+        if (filter?.types?.length === 0 || filter?.categories?.length === 0) return undefined;
+        const start = options?.from ?? (forward ? 0n : await deps.headPosition());
+        const page = allPageQuery(readContext, { forward, filter });
+        const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+          withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+        return { fetch, start, forward, limit: options?.limit, pageSize, key: byPosition };
+      },
+      readContext,
+      true,
+    );
   }
 
   async function* readByType(
@@ -217,15 +253,21 @@ export function storeReads(deps: StoreReadsDeps): StoreReads {
     yield* readAll({ ...options, filter: { types } });
   }
 
-  async function* readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
-    assertOpen();
-    assertReadByTimeOptions(options);
-    const filter = options.filter;
-    if (filter?.types?.length === 0 || filter?.categories?.length === 0) return;
-    const page = allPageQuery(readContext, { forward: true, filter, time: { from: options.from, to: options.to } });
-    const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
-      withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
-    yield* paged(fetch, 0n, true, options.limit, pageSize, (r) => BigInt(r.position), readContext);
+  function readByTime(options: ReadByTimeOptions): AsyncGenerator<RecordedEvent> {
+    return paged(
+      () => {
+        assertOpen();
+        assertReadByTimeOptions(options);
+        const filter = options.filter;
+        if (filter?.types?.length === 0 || filter?.categories?.length === 0) return undefined;
+        const page = allPageQuery(readContext, { forward: true, filter, time: { from: options.from, to: options.to } });
+        const fetch = (cursor: bigint, n: number): Promise<EventRow[]> =>
+          withClient(async (c) => (await c.query<EventRow>(page(cursor, n))).rows);
+        return { fetch, start: 0n, forward: true, limit: options.limit, pageSize, key: byPosition };
+      },
+      readContext,
+      true,
+    );
   }
 
   return { readAll, readByType, readByTime };

@@ -231,6 +231,22 @@ describe.skipIf(!available)('postgres event store', () => {
     await expect(collect(store.readAll({ limit: -1 }))).rejects.toBeInstanceOf(TidingsError);
   });
 
+  it('a $all read stopped after its first page (the next one already requested) leaves nothing busy', async () => {
+    const errors: unknown[] = [];
+    const store = await stores.open({ readPageSize: 3, onError: (e) => errors.push(e) });
+    for (let i = 0; i < 10; i++) await store.append(`cart-${i}`, [{ type: 'cart.opened', data: i }]);
+    const seen: unknown[] = [];
+    for await (const e of store.readAll()) {
+      seen.push(e.data);
+      if (seen.length === 2) break; // the second page was requested when the first arrived
+    }
+    expect(seen).toEqual([0, 1]);
+    // Pages continue from where a fresh read starts, and the store closes without waiting on anything.
+    expect((await collect(store.readAll({ from: 3n }))).map((e) => e.data)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    await store.close();
+    expect(errors).toEqual([]);
+  });
+
   it('applies maxCount retention, truncation, soft and hard delete', async () => {
     const store = await stores.open();
     const put = (id: string, n: number) =>

@@ -103,9 +103,10 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     channelTimeoutMs: LISTEN_TIMEOUT_MS,
   });
   const announcer = new HeadAnnouncer(schema, () => connections.checkout(), opts.onError);
-  const committed = (position: bigint): void => {
+  // Other processes are told only when one may be listening (decision 0312); this one at once.
+  const committed = (position: bigint, othersMayListen = true): void => {
     head.moved(position);
-    announcer.announce(position);
+    if (othersMayListen) announcer.announce(position);
   };
 
   const writePath = createWritePath({

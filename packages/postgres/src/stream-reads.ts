@@ -59,5 +59,14 @@ export async function* readStream(
     withClient(
       async (c) => (await c.query<EventRow>(text, [streamId, cursor.toString(), lower.toString(), cutoff, n])).rows,
     );
-  yield* paged(fetch, start, forward, options?.limit, ctx.pageSize, (r) => BigInt(r.version), ctx);
+  // No prefetch: this read may run on a caller's transaction, whose statements keep the caller's order.
+  const read = {
+    fetch,
+    start,
+    forward,
+    limit: options?.limit,
+    pageSize: ctx.pageSize,
+    key: (r: EventRow) => BigInt(r.version),
+  };
+  yield* paged(() => read, ctx, false);
 }

@@ -21,8 +21,11 @@ export interface WritePathDeps {
   readonly nextId: () => string;
   /** Awaited before the first batch: the schema checked. */
   readonly ready: () => Promise<unknown>;
-  /** Told the highest position committed by a batch. */
-  readonly committed: (position: bigint) => void;
+  /**
+   * Told the highest position committed by a batch, and whether a session in another process may
+   * be listening for it (false only when the batch's own listener test said nobody was; decision 0312).
+   */
+  readonly committed: (position: bigint, othersMayListen: boolean) => void;
 }
 
 /** The append path outside transactions: validation and encoding, then group commit. */
@@ -45,6 +48,12 @@ export function createWritePath(deps: WritePathDeps): WritePath {
   const { clock } = opts;
   // Set when close() ran out of time: appends still queued fail with it, unsent.
   let abandoned: TimeoutError | undefined;
+  // The listener test's answer for the batch being written (read by `committed`, which the
+  // coalescer calls right after that batch's write, before the next one starts).
+  let othersMayListen = true;
+  const listening = (maybe: boolean): void => {
+    othersMayListen = maybe;
+  };
 
   const prepare = (
     streamId: string,
@@ -65,6 +74,7 @@ export function createWritePath(deps: WritePathDeps): WritePath {
 
   const writeBatch = async (batch: readonly PreparedAppend[]) => {
     if (abandoned !== undefined) throw abandoned;
+    othersMayListen = true;
     await ready();
     for (let attempt = 0; ; attempt++) {
       const client = await connections.checkout();
@@ -72,6 +82,7 @@ export function createWritePath(deps: WritePathDeps): WritePath {
         const outcomes = await runAppendBatch(client, opts.schema, batch, new Date(clock.now()), {
           autocommit: true,
           guarded: ownsPool,
+          listening,
         });
         client.release();
         return outcomes;
@@ -117,7 +128,7 @@ export function createWritePath(deps: WritePathDeps): WritePath {
         }
         return mapPgError(error, `The append to '${append.streamId}'`, settings);
       },
-      committed: deps.committed,
+      committed: (position) => deps.committed(position, othersMayListen),
     },
     opts,
   );

@@ -47,9 +47,18 @@
  * are locked (and created) first by a statement of their own (`lockStreamsSql`), and this one then
  * only finds existing rows under locks it already holds, with a snapshot taken after.
  */
-export function batchAppendSql(s: string, shape: 'lean' | 'full'): string {
-  return shape === 'lean' ? leanSql(s) : fullSql(s);
+export function batchAppendSql(s: string, shape: 'lean' | 'full', noListener?: string): string {
+  return shape === 'lean' ? leanSql(s, noListener) : fullSql(s, noListener);
 }
+
+/**
+ * The listener test (listener-lock.ts), run once and only when the batch wrote (it needs `h`'s
+ * row), in an autocommit statement: the `quiet` column (decision 0312). Null when it wrote nothing.
+ */
+const quiet = (noListener: string | undefined): { cte: string; column: string } =>
+  noListener === undefined
+    ? { cte: '', column: '' }
+    : { cte: `, q as (select ${noListener} as quiet from h)`, column: ', (select q.quiet from q) as quiet' };
 
 /** The check of one append against its stream's state before it (v: version, del: deletion mark). */
 const passes = (v: string, del: string, kind: string, expected: string): string => `case ${kind} when 0 then true
@@ -82,7 +91,8 @@ const locked = (s: string): string => `s as (
    where t.stream_id = any($1::text[]) order by t.stream_id for update
 )`;
 
-function leanSql(s: string): string {
+function leanSql(s: string, noListener?: string): string {
+  const q = quiet(noListener);
   return `with ${APPENDS}, ${locked(s)}, c as (
   select a.i, a.stream, a.cnt, a.off, a.category, a.hash, s.stream_id is not null as existing,
          coalesce(s.version, 0) as v,
@@ -97,14 +107,15 @@ function leanSql(s: string): string {
 ), created as (
   insert into ${s}.streams (stream_id, version, last_position)
   select w.stream, w.v + w.cnt, h.base + w.rel + w.cnt from h, w where not w.existing order by w.stream
-)
+)${q.cte}
 select c.status, case when c.status = 1 then c.v + c.cnt when c.status = 5 then c.v end as version,
        case when c.status = 1 and c.cnt > 0 then (select h.base from h) + w.rel + c.cnt end as position,
-       null::text as detail
+       null::text as detail${q.column}
   from c left join w on w.i = c.i order by c.i`;
 }
 
-function fullSql(s: string): string {
+function fullSql(s: string, noListener?: string): string {
+  const q = quiet(noListener);
   // The outcome of one append, given the stream's state before it.
   const status = (v: string, del: string): string => `case when ${del} is not distinct from 'hard' then 4
       when m.stored then 3
@@ -153,7 +164,7 @@ function fullSql(s: string): string {
          max(w.rel + w.cnt) over (partition by c.stream order by c.i rows between unbounded preceding and 1 preceding)
            as prior_rel
     from chain c left join w on w.i = c.i
-)
+)${q.cte}
 select r.status,
        case when r.status = 1 then r.v + r.cnt when r.status = 5 then r.v end as version,
        case when r.status <> 1 then null
@@ -162,7 +173,7 @@ select r.status,
        case when r.status = 3 then
          (select json_agg(json_build_array(x.event_id, x.stream_id, x.version::text, x.position::text))
             from x, unnest($9::uuid[], $16::integer[]) as u(id, app) where u.app = r.i and x.event_id = u.id)::text
-       end as detail
+       end as detail${q.column}
   from r order by r.i`;
 }
 

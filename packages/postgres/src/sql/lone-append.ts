@@ -27,8 +27,15 @@
  * exact version, $4 category, $5 stream hash, $6 recorded-at candidate, then per event $7 id,
  * $8 type, $9 data, $10 metadata, $11 correlation id, $12 causation id, $13 schema version
  * (scalars when `single`, arrays otherwise; only $7–$10 when `plain`).
+ *
+ * `noListener`, when given, is the listener test of listener-lock.ts: the row then also says
+ * (`quiet`) whether the commit needs no NOTIFY (decision 0312).
  */
-export function loneAppendSql(s: string, shape: { single: boolean; lookup: boolean; plain?: boolean }): string {
+export function loneAppendSql(
+  s: string,
+  shape: { single: boolean; lookup: boolean; plain?: boolean },
+  noListener?: string,
+): string {
   const n = shape.single ? '1' : 'cardinality($7::uuid[])';
   // `plain` (several events, none with a correlation or causation id, all at schema version 1, the
   // usual case): those three arrays are not sent, saving their encoding and parsing per event.
@@ -63,5 +70,5 @@ export function loneAppendSql(s: string, shape: { single: boolean; lookup: boole
          e.u_corr, e.u_caus, e.u_sv, h.h_ts
     from h, st, ${source}
 )
-select (st.v0 + ${n})::text as version, (h.h_base + ${n})::text as position from h, st`;
+select (st.v0 + ${n})::text as version, (h.h_base + ${n})::text as position${noListener === undefined ? '' : `, ${noListener} as quiet`} from h, st`;
 }
