@@ -8,9 +8,7 @@ import { pathToFileURL } from 'node:url';
 const [root, subsArg, checkArg] = process.argv.slice(2);
 const subscribers = Number(subsArg ?? 1);
 const { createEventBus } = await import(pathToFileURL(path.resolve(root, 'packages/tidings/dist/index.js')).href);
-const { measureLoop } = await import(pathToFileURL(path.resolve(root, '../perfreg/bench/lib/timing.mjs')).href).catch(
-  () => import(pathToFileURL(path.resolve(root, 'bench/lib/timing.mjs')).href),
-);
+const { measureLoop } = await import(new URL('../../../bench/lib/timing.mjs', import.meta.url).href);
 const bus = createEventBus(checkArg === 'false' ? { checkSerializable: false } : {});
 let sink = 0;
 for (let i = 0; i < subscribers; i++) bus.subscribe('bench.tick', (event) => (sink += event.data.n));
