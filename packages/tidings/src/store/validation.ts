@@ -146,7 +146,8 @@ export function prepareAppend(
       );
     }
     const type = event.type;
-    if (type !== checkedType) {
+    // `checkedType` is only ever a type that passed: an undefined type is tested like any other.
+    if (checkedType === undefined || type !== checkedType) {
       assertMessageType(type, 'event type');
       checkedType = type;
     }
