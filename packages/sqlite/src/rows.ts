@@ -28,7 +28,8 @@ export function toRecordedEvent(
 ): RecordedEvent {
   const type = row[4];
   const streamId = row[2];
-  const metadata = JSON.parse(row[6]) as Metadata;
+  // Most events carry no metadata: '{}' needs no parser.
+  const metadata = (row[6] === '{}' ? {} : JSON.parse(row[6])) as Metadata;
   const stored: unknown = JSON.parse(row[5]);
   const data = codec === undefined ? stored : codec.decode(stored, { type, streamId, metadata });
   const recordedAt = new Date(Number(row[7]));

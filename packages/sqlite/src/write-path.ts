@@ -43,10 +43,7 @@ export function createWritePath(deps: WritePathDeps): WritePath {
     events: readonly EventToAppend[],
     options: AppendOptions | undefined,
   ): PreparedAppend => {
-    const p = prepareAppend(streamId, events, options, { maxEventBytes: o.maxEventBytes, nextId: uuidv7, encode });
-    let idsGiven = false;
-    for (const e of events) if (e.id !== undefined) idsGiven = true;
-    return { streamId: p.streamId, expectedVersion: p.expectedVersion, events: p.events, idsGiven };
+    return prepareAppend(streamId, events, options, { maxEventBytes: o.maxEventBytes, nextId: uuidv7, encode });
   };
   return { prepare, appendSql, queue };
 }

@@ -97,6 +97,17 @@ export function badInputCases({ open, test }: ContractContext): void {
           ValidationError,
           'INVALID_TYPE',
         );
+        // First in the append, and repeated: a type equal to the previous event's is not re-tested
+        // (decision 1180), which must never let an undefined first type through.
+        await rejects(
+          () =>
+            store.append('s-1', [
+              { type: type as string, data: {} },
+              { type: type as string, data: {} },
+            ]),
+          ValidationError,
+          'INVALID_TYPE',
+        );
       }
       for (const id of ['not-a-uuid', '', 42] as unknown[]) {
         await rejects(

@@ -257,7 +257,7 @@ export class Session {
     if (b?.mode === 'blocked') {
       this.#hold(entry, b);
       this.#changed();
-    } else if (this.#skipIds.delete(event.id.toLowerCase())) {
+    } else if (this.#skipIds.size > 0 && this.#skipIds.delete(event.id.toLowerCase())) {
       this.log.done(entry);
       this.#changed();
     } else {

@@ -10,7 +10,7 @@ export {
   DEFAULT_MAX_EVENT_BYTES,
   MAX_STREAM_ID_LENGTH,
 } from '../store/validation.js';
-export type { PreparedEvent, PrepareOptions } from '../store/validation.js';
+export type { PreparedAppendInput, PreparedEvent, PrepareOptions } from '../store/validation.js';
 export {
   MAX_SCHEMA_VERSION,
   MAX_CORRELATION_ID_LENGTH,
