@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { sqliteEventStore } from '@tidings/sqlite';
 import { sqliteShopState } from '../shop-state.sqlite.js';
 import { createFlashSale } from './flash-sale.js';
-import { scaledClock } from './scaled-clock.js';
+import { scaledClock, scaledSettings } from './scaled-clock.js';
 import { runSimulation, type SaleProgress, type SimulationOptions } from './simulation.js';
 
 /** Settings of the `npm start` demo. The defaults make a run of well under a minute. */
@@ -53,10 +53,10 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
 
   const clock = scaledClock(speed);
-  const realMs = (ms: number): number => ms * speed; // a real duration, on the sped-up clock
+  const settings = scaledSettings(clock);
   const opened = clock.now();
   const minute = (): number => (clock.now() - opened) / 60_000;
-  const store = await sqliteEventStore(path, { clock, lockTimeoutMs: realMs(5_000) });
+  const store = await sqliteEventStore(path, settings.store);
   const crmDown = (): boolean => minute() >= 1 && minute() < 5; // the CRM has an outage early in the sale
   const sale = createFlashSale({
     store,
@@ -64,14 +64,9 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     state: sqliteShopState(),
     stock,
     crmDown,
-    crmRetry: { maxAttempts: 3, baseDelayMs: realMs(20) },
-    runner: {
-      pollIntervalMs: realMs(50),
-      leaseTtlMs: Math.min(realMs(30_000), 86_400_000),
-      startTimeoutMs: realMs(30_000),
-      stopTimeoutMs: realMs(30_000),
-    },
-    timers: { pollIntervalMs: realMs(100) },
+    crmRetry: settings.crmRetry,
+    runner: settings.runner,
+    timers: settings.timers,
   });
 
   const units = Object.values(stock).reduce((a, b) => a + b, 0);

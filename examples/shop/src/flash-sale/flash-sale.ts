@@ -46,6 +46,8 @@ export interface FlashSaleOptions {
   readonly runner?: AppRunnerOptions;
   /** Timer poller settings. */
   readonly timers?: { readonly pollIntervalMs?: number; readonly batchSize?: number };
+  /** The checkout saga to run (default {@link checkout}); the crash test's negative control swaps in a broken one. */
+  readonly checkout?: typeof checkout;
 }
 
 /**
@@ -61,7 +63,7 @@ export function createFlashSale(options: FlashSaleOptions) {
     store,
     events: saleEvents,
     commands: saleCommands,
-    sagas: [checkout],
+    sagas: [options.checkout ?? checkout],
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     runner: {
       onError: () => undefined,

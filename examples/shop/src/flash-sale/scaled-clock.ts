@@ -6,19 +6,19 @@ export interface ScaledClock extends Clock {
 }
 
 /**
- * Core's `Clock` on a sped-up time line: `now()` starts at the real time and advances `factor`
- * times faster; `setTimeout(cb, ms)` and `sleep(ms)` wait `ms / factor` real milliseconds. Every
- * part of the app (timer poller, processors, store timestamps) reads the same time line.
+ * Core's `Clock` on a sped-up time line: `now()` is `origin` at the real time `origin` and
+ * advances `factor` times faster; `setTimeout(cb, ms)` and `sleep(ms)` wait `ms / factor` real
+ * milliseconds. Every part of the app (timer poller, processors, store timestamps) reads the same
+ * time line. Two processes given the same `origin` share it (the crash test's restarts do).
  */
-export function scaledClock(factor: number, start = Date.now()): ScaledClock {
+export function scaledClock(factor: number, origin = Date.now()): ScaledClock {
   if (!(Number.isFinite(factor) && factor >= 1)) {
     throw new RangeError(`scaledClock(factor): expected a finite number >= 1, got ${String(factor)}.`);
   }
-  const origin = performance.now();
   const real = (ms: number): number => Math.max(0, ms) / factor;
   const clock: ScaledClock = {
     factor,
-    now: () => Math.floor(start + (performance.now() - origin) * factor),
+    now: () => Math.floor(origin + (Date.now() - origin) * factor),
     setTimeout(callback, ms): TimerHandle {
       const id = setTimeout(callback, real(ms));
       const cancel = (): void => clearTimeout(id);
@@ -40,4 +40,23 @@ export function scaledClock(factor: number, start = Date.now()): ScaledClock {
     },
   };
   return clock;
+}
+
+/**
+ * Settings of the sale's store and processors on a sped-up clock: every duration they take is on
+ * the app clock, so a real 50 ms poll is `50 * factor` there.
+ */
+export function scaledSettings(clock: ScaledClock) {
+  const real = (ms: number): number => Math.min(Math.round(ms * clock.factor), 2 ** 31 - 1);
+  return {
+    store: { clock, lockTimeoutMs: real(5_000) },
+    runner: {
+      pollIntervalMs: real(50),
+      leaseTtlMs: real(1_000),
+      startTimeoutMs: real(30_000),
+      stopTimeoutMs: real(30_000),
+    },
+    timers: { pollIntervalMs: real(100) },
+    crmRetry: { maxAttempts: 3, baseDelayMs: real(20) },
+  };
 }
