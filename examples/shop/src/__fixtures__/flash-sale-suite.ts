@@ -31,6 +31,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2
 async function driving<T>(clock: FakeClock, work: Promise<T>): Promise<T> {
   let done = false;
   const result = work.finally(() => (done = true));
+  result.catch(() => undefined); // handled by the caller, after the loop
   for (let i = 0; !done && i < 5_000; i++) {
     await clock.advance(1);
     await tick();
@@ -51,14 +52,14 @@ export function flashSaleSuite(
   describe(`flash sale (S2) on ${name}`, () => {
     let current: { sale: FlashSale; store: EventStore } | undefined;
 
-    const open = async (stock: Record<string, number>) => {
+    const open = async (units: Record<string, number>) => {
       const store = await openStore();
       const clock = createFakeClock({ now: OPEN });
       const sale = createFlashSale({
         store,
         clock,
         state: stateFor(store),
-        stock,
+        stock: units,
         // Leases are timed by the store (real time) and renewed on the app clock (fake): a long TTL.
         runner: { leaseTtlMs: 10 * MINUTE },
         timers: { pollIntervalMs: MINUTE },
@@ -107,7 +108,11 @@ export function flashSaleSuite(
       const t = await open({ p1: 1 });
       await expect(t.place(ask('o1'))).resolves.toEqual({ outcome: 'locked', message: 'stock locked, pay within 15 minutes' });
       await t.settle();
-      expect(await t.orderOf('o1')).toMatchObject({ status: 'awaiting-payment', payBy: '2026-03-01T10:15:00.000Z' });
+      const placed = (await t.orderOf('o1')) as { status: string; payBy: string };
+      expect(placed.status).toBe('awaiting-payment');
+      // 15 minutes from when the stock was locked (the fake clock moved a few ms while placing).
+      expect(Date.parse(placed.payBy) - OPEN).toBeGreaterThanOrEqual(15 * MINUTE);
+      expect(Date.parse(placed.payBy) - OPEN).toBeLessThan(15 * MINUTE + 1_000);
       expect(await t.sale.pendingTimeout('o1')).toBe(true);
 
       await t.advance(14 * MINUTE + 59_000);
