@@ -28,7 +28,7 @@ export interface DemoResult {
   readonly parkedAfter: number;
 }
 
-const DEFAULT_STOCK = { 'sneaker-retro': 40, 'watch-nova': 25, 'headphones-x': 30 };
+const DEFAULT_STOCK = { 'sneaker-retro': 60, 'watch-nova': 35, 'headphones-x': 45 };
 
 /**
  * The living demo: a few hundred customers in a flash sale on limited stock, on the embedded
@@ -57,7 +57,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   const opened = clock.now();
   const minute = (): number => (clock.now() - opened) / 60_000;
   const store = await sqliteEventStore(path, settings.store);
-  const crmDown = (): boolean => minute() >= 1 && minute() < 5; // the CRM has an outage early in the sale
+  const crmDown = (): boolean => minute() >= 2 && minute() < 9; // the CRM has an outage early in the sale
   const sale = createFlashSale({
     store,
     clock,
@@ -72,7 +72,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   const units = Object.values(stock).reduce((a, b) => a + b, 0);
   out(`Flash sale: ${sim.customers} customers, ${units} units of ${Object.keys(stock).length} products, 15 minutes to pay.`);
   out(`The sale's clock runs ${speed}x: a 15-minute payment timeout passes in ${(PAYMENT_SECONDS / speed).toFixed(1)} s.`);
-  out(`Recorded in ${path} (SQLite); the CRM observer is down from minute 1 to 5 of the sale.`);
+  out(`Recorded in ${path} (SQLite); the CRM observer is down from minute 2 to 9 of the sale.`);
   out();
 
   const t0 = performance.now();
@@ -81,7 +81,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   let lastPrinted = 0;
   let rate = 0;
   const line = (p: SaleProgress): string =>
-    `  ${(minute()).toFixed(0).padStart(3)} min  placed ${p.placed}  paid ${p.paid}  timed out ${p.timedOut}  ` +
+    `  ${minute().toFixed(0).padStart(3)} min  orders ${p.placed}  paid ${p.paid}  timed out ${p.timedOut}  ` +
     `waiting ${p.waitListed - p.servedFromWaitList}  events ${p.events} (${Math.round(rate)}/s)`;
   const onTick = (p: SaleProgress): void => {
     const now = performance.now();
