@@ -86,7 +86,7 @@ const brokenCheckout = defineSaga({
 });
 
 const clock = scaledClock(SPEED, Number(originArg));
-const settings = scaledSettings(clock);
+const settings = scaledSettings(clock, 300);
 const store = withKillPoint(await sqliteEventStore(file, settings.store));
 const sale = createFlashSale({
   store,
@@ -95,6 +95,7 @@ const sale = createFlashSale({
   stock: { p1: 3, p2: 2 },
   runner: settings.runner,
   timers: settings.timers,
+  settleTimeoutMs: settings.settleTimeoutMs,
   ...(mode === 'broken' ? { checkout: brokenCheckout as typeof checkout } : {}),
 });
 sendNow = (command) => void sale.app.send(command as never).catch(() => undefined);

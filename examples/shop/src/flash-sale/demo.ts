@@ -67,6 +67,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     crmRetry: settings.crmRetry,
     runner: settings.runner,
     timers: settings.timers,
+    settleTimeoutMs: settings.settleTimeoutMs,
   });
 
   const units = Object.values(stock).reduce((a, b) => a + b, 0);

@@ -46,6 +46,8 @@ export interface FlashSaleOptions {
   readonly runner?: AppRunnerOptions;
   /** Timer poller settings. */
   readonly timers?: { readonly pollIntervalMs?: number; readonly batchSize?: number };
+  /** Bound of `settled()`, in ms on the app clock. Default 30 000. */
+  readonly settleTimeoutMs?: number;
   /** The checkout saga to run (default {@link checkout}); the crash test's negative control swaps in a broken one. */
   readonly checkout?: typeof checkout;
 }
@@ -136,7 +138,7 @@ export function createFlashSale(options: FlashSaleOptions) {
     /** Whether the order's payment timeout is still pending. */
     pendingTimeout,
     /** Resolves when every processor (saga, outbox, observers) has handled what is stored. */
-    settled: () => app.catchUp(),
+    settled: () => app.catchUp({ timeoutMs: options.settleTimeoutMs ?? 30_000 }),
     /** The sale as recorded, with the rules checked (see `saleReport`). */
     report: (settled = true) => saleReport(store, { settled, pendingTimeouts: pendingTimeout }),
     /** Drains the processors and stops the timer poller; the store stays open (it is the caller's). */

@@ -44,19 +44,21 @@ export function scaledClock(factor: number, origin = Date.now()): ScaledClock {
 
 /**
  * Settings of the sale's store and processors on a sped-up clock: every duration they take is on
- * the app clock, so a real 50 ms poll is `50 * factor` there.
+ * the app clock, so a real 50 ms poll is `50 * factor` there. `realLeaseTtlMs` bounds how long a
+ * restarted process waits for a killed one's leases.
  */
-export function scaledSettings(clock: ScaledClock) {
+export function scaledSettings(clock: ScaledClock, realLeaseTtlMs = 1_000) {
   const real = (ms: number): number => Math.min(Math.round(ms * clock.factor), 2 ** 31 - 1);
   return {
     store: { clock, lockTimeoutMs: real(5_000) },
     runner: {
       pollIntervalMs: real(50),
-      leaseTtlMs: real(1_000),
+      leaseTtlMs: real(realLeaseTtlMs),
       startTimeoutMs: real(30_000),
       stopTimeoutMs: real(30_000),
     },
     timers: { pollIntervalMs: real(100) },
     crmRetry: { maxAttempts: 3, baseDelayMs: real(20) },
+    settleTimeoutMs: real(30_000),
   };
 }

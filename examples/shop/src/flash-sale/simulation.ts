@@ -111,7 +111,8 @@ export function progressCounter(store: EventStore) {
  * Runs a crowd against a started flash sale: customers arrive, place orders (locked, or "added to
  * wait list"), some pay in time, some let the 15-minute timeout expire, a few try to pay too late
  * (refused). Waiters who receive released stock get an order and decide the same way. Returns when
- * every lock is paid or released and every processor has caught up.
+ * every lock is paid or released and every processor has caught up (or when nothing can move any
+ * more: no buyer action or timer pending, nothing recorded since the last look).
  */
 export async function runSimulation(
   sale: FlashSale,
@@ -161,16 +162,19 @@ export async function runSimulation(
 
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await watchOrders();
     const progress = await counter.refresh();
     onTick(progress);
     if (failures.length > 0) throw failures[0];
-    if (pending === 0 && progress.locks === progress.unlocked) {
+    if (pending === 0) {
       await sale.settled();
       await watchOrders();
       const again = await counter.refresh();
+      // Done when every lock is paid or released, or when nothing can move any more (no buyer
+      // action, no pending timer, nothing new recorded): a broken flow ends here, for the report.
       if (pending === 0 && again.locks === again.unlocked) return again;
+      if (pending === 0 && again.events === progress.events && (await sale.store.timers.count()) === 0) return again;
     }
     if (Date.now() > deadline) {
       throw new Error(
