@@ -50,6 +50,7 @@ export const COUPON_PERCENT_OFF = 10;
  * ("payment timeout"); the order decides between a payment and the cancel, so exactly one wins.
  * Cancelled (by the timeout or the buyer) → release the stock, which goes to the first waiter.
  */
+// #region react
 export function reactToCheckout(
   state: CheckoutState,
   event: CheckoutEvent,
@@ -86,6 +87,7 @@ export function reactToCheckout(
     }
   }
 }
+// #endregion react
 
 /**
  * A command the checkout sent was refused. The one expected refusal: the timeout's cancel lost
