@@ -34,10 +34,13 @@ function jumpingClock(AbortedError) {
           clearTimeout(id);
           reject(new AbortedError('sleep', signal.reason));
         };
-        const id = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, Math.max(0, ms));
+        const id = setTimeout(
+          () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.max(0, ms),
+        );
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
@@ -168,7 +171,9 @@ async function measure(contender) {
     const expectedSteps = locked.length + payers.length + 2 * unpaid + handedOver;
     if (transitions !== expectedSteps) throw new Error(`expected ${expectedSteps} saga steps, counted ${transitions}`);
     if (report.orders.paid !== expectedPaid || report.coupons !== expectedPaid)
-      throw new Error(`expected ${expectedPaid} paid orders and coupons, found ${report.orders.paid} / ${report.coupons}`);
+      throw new Error(
+        `expected ${expectedPaid} paid orders and coupons, found ${report.orders.paid} / ${report.coupons}`,
+      );
     return {
       value: (transitions * 1000) / ms,
       detail: {
@@ -205,7 +210,7 @@ export default {
         { label: 'peak RSS MB', key: 'peakRssMb', format: 'count' },
         { label: 'peak heap MB', key: 'peakHeapMb', format: 'count' },
       ],
-      note: 'No peer: the figure is for sizing (a saga step = one reaction committed with its state, sends and timers). Every contender does the same work (same orders, same payers, same timeouts), checked by the step count and the sale\'s rules.',
+      note: "No peer: the figure is for sizing (a saga step = one reaction committed with its state, sends and timers). Every contender does the same work (same orders, same payers, same timeouts), checked by the step count and the sale's rules.",
     },
   ],
   describe: () => [
@@ -217,7 +222,9 @@ export default {
   async settings() {
     try {
       const version = await withAdmin(async (c) => (await c.query('show server_version')).rows[0].server_version);
-      return [`SQLite: a fresh file per run, store defaults. PostgreSQL ${version}: a fresh schema per run, store defaults.`];
+      return [
+        `SQLite: a fresh file per run, store defaults. PostgreSQL ${version}: a fresh schema per run, store defaults.`,
+      ];
     } catch (error) {
       return [`PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//…@')} could not be reached: ${error.message}`];
     }

@@ -83,7 +83,11 @@ function run(file: string, mode: 'safe' | 'broken', kill: string, origin: number
  * Runs a sale that kills itself at `kill`, restarts it on the same file and clock, and returns
  * what the restarted run finds (`killed: false` when the run ended before reaching the point).
  */
-async function crashAndRestart(mode: 'safe' | 'broken', kill: string, seed: number): Promise<Done & { killed: boolean }> {
+async function crashAndRestart(
+  mode: 'safe' | 'broken',
+  kill: string,
+  seed: number,
+): Promise<Done & { killed: boolean }> {
   const file = join(dir, `sale-${++files}.db`);
   const origin = Date.now();
   const crashed = await run(file, mode, kill, origin, seed);

@@ -10,4 +10,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tidings-flash-sale-'));
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-flashSaleSuite('SQLite', () => sqliteEventStore(join(dir, `sale-${++n}.db`)), () => sqliteShopState());
+flashSaleSuite(
+  'SQLite',
+  () => sqliteEventStore(join(dir, `sale-${++n}.db`)),
+  () => sqliteShopState(),
+);

@@ -9,6 +9,8 @@ try {
   if (walkthrough) await runWalkthrough();
   else if (!(await runFlashSaleDemo()).ok) process.exitCode = 1;
 } catch (error) {
-  process.stderr.write(`shop demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `shop demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 }

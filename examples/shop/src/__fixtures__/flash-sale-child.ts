@@ -9,7 +9,6 @@
 // being recorded with it (`saga.send`).
 import { sqliteEventStore } from '@tidings/sqlite';
 import { defineSaga, type EventStore, type Message, type StoreTransaction } from 'tidings';
-import { checkout } from '../flash-sale/checkout-saga.js';
 import { checkoutRejected, reactToCheckout, type CheckoutState } from '../flash-sale/checkout-steps.js';
 import { createFlashSale } from '../flash-sale/flash-sale.js';
 import { OrderCancelled, OrderPaid, PaymentTimedOut, StockLocked } from '../flash-sale/sale-messages.js';
@@ -96,14 +95,22 @@ const sale = createFlashSale({
   runner: settings.runner,
   timers: settings.timers,
   settleTimeoutMs: settings.settleTimeoutMs,
-  ...(mode === 'broken' ? { checkout: brokenCheckout as typeof checkout } : {}),
+  ...(mode === 'broken' ? { checkout: brokenCheckout } : {}),
 });
 sendNow = (command) => void sale.app.send(command as never).catch(() => undefined);
 await sale.start();
 const progress = await runSimulation(
   sale,
   clock,
-  { customers: 10, payChance: 0.5, latePayChance: 0.3, arrivalMinutes: 2, seed: Number(seedArg), unitPrice: 100, timeoutMs: 20_000 },
+  {
+    customers: 10,
+    payChance: 0.5,
+    latePayChance: 0.3,
+    arrivalMinutes: 2,
+    seed: Number(seedArg),
+    unitPrice: 100,
+    timeoutMs: 20_000,
+  },
   () => undefined,
   ['p1', 'p2'],
 );

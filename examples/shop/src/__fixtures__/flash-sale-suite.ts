@@ -87,7 +87,16 @@ export function flashSaleSuite(
       const orderOf = async (orderId: string): Promise<SaleOrderState> =>
         (await loadState(store, saleOrderStream(orderId), saleOrderDecider)).state;
       const stock = async () => (await sale.report(false)).stock['p1']!;
-      return { sale, store, clock, settle, advance, orderOf, stock, place: (r: OrderRequest) => driving(clock, sale.placeOrder(r)) };
+      return {
+        sale,
+        store,
+        clock,
+        settle,
+        advance,
+        orderOf,
+        stock,
+        place: (r: OrderRequest) => driving(clock, sale.placeOrder(r)),
+      };
     };
 
     afterEach(async () => {
@@ -106,7 +115,10 @@ export function flashSaleSuite(
 
     it('payment at 14:59: the deduction is confirmed, the order paid, a coupon issued, the buyer notified', async () => {
       const t = await open({ p1: 1 });
-      await expect(t.place(ask('o1'))).resolves.toEqual({ outcome: 'locked', message: 'stock locked, pay within 15 minutes' });
+      await expect(t.place(ask('o1'))).resolves.toEqual({
+        outcome: 'locked',
+        message: 'stock locked, pay within 15 minutes',
+      });
       await t.settle();
       const placed = (await t.orderOf('o1')) as { status: string; payBy: string };
       expect(placed.status).toBe('awaiting-payment');
@@ -137,7 +149,11 @@ export function flashSaleSuite(
     it('payment at 15:01 is refused: the timeout cancelled the order ("payment timeout") and gave the unit to the first waiter', async () => {
       const t = await open({ p1: 1 });
       await t.place(ask('o1'));
-      await expect(t.place(ask('o2'))).resolves.toEqual({ outcome: 'waiting', message: 'added to wait list', position: 1 });
+      await expect(t.place(ask('o2'))).resolves.toEqual({
+        outcome: 'waiting',
+        message: 'added to wait list',
+        position: 1,
+      });
       await expect(t.place(ask('o3'))).resolves.toMatchObject({ outcome: 'waiting', position: 2 });
       await t.settle();
 
@@ -166,7 +182,7 @@ export function flashSaleSuite(
       const answers = await driving(t.clock, Promise.all([t.sale.placeOrder(ask('o1')), t.sale.placeOrder(ask('o2'))]));
       expect(answers.map((a) => a.outcome).sort()).toEqual(['locked', 'waiting']);
       await t.settle();
-      const winner = answers[0]!.outcome === 'locked' ? 'o1' : 'o2';
+      const winner = answers[0].outcome === 'locked' ? 'o1' : 'o2';
       expect(await t.stock()).toMatchObject({ available: 0, locks: { [winner]: 1 } });
       expect((await t.sale.report()).orders['awaiting-payment']).toBe(1);
     });
@@ -177,7 +193,12 @@ export function flashSaleSuite(
       for (const id of ids) await t.place(ask(id));
       await t.settle();
       // At 15:00:00.000 the four timeouts fall due while the four payments arrive.
-      const paying = ids.map((id) => t.sale.pay(id, 500).then(() => 'paid' as const, (e: { code?: string }) => e.code));
+      const paying = ids.map((id) =>
+        t.sale.pay(id, 500).then(
+          () => 'paid' as const,
+          (e: { code?: string }) => e.code,
+        ),
+      );
       await t.clock.advance(15 * MINUTE);
       const answers = await driving(t.clock, Promise.all(paying));
       await t.settle();
@@ -202,7 +223,10 @@ export function flashSaleSuite(
       await t.settle();
       await t.sale.pay('o1', 500);
       await t.settle();
-      await expect(t.sale.cancel('o1', 'changed my mind')).rejects.toMatchObject({ code: 'ORDER_ALREADY_PAID', rejected: true });
+      await expect(t.sale.cancel('o1', 'changed my mind')).rejects.toMatchObject({
+        code: 'ORDER_ALREADY_PAID',
+        rejected: true,
+      });
       expect(await t.orderOf('o1')).toMatchObject({ status: 'paid' });
 
       await t.sale.cancel('o2', 'changed my mind');

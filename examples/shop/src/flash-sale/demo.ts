@@ -71,8 +71,12 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   });
 
   const units = Object.values(stock).reduce((a, b) => a + b, 0);
-  out(`Flash sale: ${sim.customers} customers, ${units} units of ${Object.keys(stock).length} products, 15 minutes to pay.`);
-  out(`The sale's clock runs ${speed}x: a 15-minute payment timeout passes in ${(PAYMENT_SECONDS / speed).toFixed(1)} s.`);
+  out(
+    `Flash sale: ${sim.customers} customers, ${units} units of ${Object.keys(stock).length} products, 15 minutes to pay.`,
+  );
+  out(
+    `The sale's clock runs ${speed}x: a 15-minute payment timeout passes in ${(PAYMENT_SECONDS / speed).toFixed(1)} s.`,
+  );
   out(`Recorded in ${path} (SQLite); the CRM observer is down from minute 2 to 9 of the sale.`);
   out();
 
@@ -137,7 +141,8 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   out(`  CRM is back: retried them from the parked list, ${succeeded} succeeded, ${parkedAfter} left parked.`);
   out(`  Paid orders in the CRM: ${await sale.crm.synced()} of ${report.orders.paid}.`);
   out();
-  if (report.problems.length === 0) out('Checks: stock conserved, one coupon per paid order, no timer fired twice: all passed.');
+  if (report.problems.length === 0)
+    out('Checks: stock conserved, one coupon per paid order, no timer fired twice: all passed.');
   else for (const p of report.problems) out(`PROBLEM: ${p}`);
 
   await sale.close();

@@ -59,8 +59,7 @@ export interface FlashSaleOptions {
  */
 export function createFlashSale(options: FlashSaleOptions) {
   const parkedLog: ParkedEvent[] = [];
-  const store =
-    options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
+  const store = options.store ?? createInMemoryEventStore(options.clock === undefined ? {} : { clock: options.clock });
   const app: FlashSaleApp = createTidings({
     store,
     events: saleEvents,
@@ -101,7 +100,10 @@ export function createFlashSale(options: FlashSaleOptions) {
   app.commands.handle('order.create', order);
   app.commands.handle('order.pay', order);
   app.commands.handle('order.cancel', order);
-  app.commands.handle('coupon.issue', app.commandHandler(couponDecider, { streamId: (c) => couponStream(c.data.orderId) }));
+  app.commands.handle(
+    'coupon.issue',
+    app.commandHandler(couponDecider, { streamId: (c) => couponStream(c.data.orderId) }),
+  );
 
   const state = options.state ?? memoryShopState();
   const notifications = saleNotifications(app, state);

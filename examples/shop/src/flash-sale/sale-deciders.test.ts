@@ -25,7 +25,13 @@ import { saleOrderDecider } from './sale-order.js';
 import { SaleRejectedError } from './sale-rejected-error.js';
 import { stockConserved, stockDecider } from './stock.js';
 
-const ask = (orderId: string, quantity = 1) => ({ orderId, userId: `u-${orderId}`, productId: 'p1', quantity, unitPrice: 500 });
+const ask = (orderId: string, quantity = 1) => ({
+  orderId,
+  userId: `u-${orderId}`,
+  productId: 'p1',
+  quantity,
+  unitPrice: 500,
+});
 const code = (c: string) => (e: unknown) => e instanceof SaleRejectedError && e.code === c && e.rejected;
 
 describe('stock decider', () => {
@@ -33,7 +39,10 @@ describe('stock decider', () => {
   const opened = StockOpened({ productId: 'p1', quantity: 2 });
 
   it('locks while stock lasts, then wait-lists in order', () => {
-    spec.given([opened]).when(PlaceOrder(ask('o1', 2))).then([StockLocked({ ...ask('o1', 2), fromWaitList: false })]);
+    spec
+      .given([opened])
+      .when(PlaceOrder(ask('o1', 2)))
+      .then([StockLocked({ ...ask('o1', 2), fromWaitList: false })]);
     spec
       .given([opened, StockLocked({ ...ask('o1', 2), fromWaitList: false })])
       .when(PlaceOrder(ask('o2')))
@@ -80,27 +89,44 @@ describe('stock decider', () => {
 
   it('refuses what the state does not allow', () => {
     spec.when(PlaceOrder(ask('o1'))).thenThrows(code('NOT_ON_SALE'));
-    spec.given([opened]).when(OpenStock({ productId: 'p1', quantity: 3 })).thenThrows(code('STOCK_ALREADY_OPEN'));
-    spec.given([opened]).when(PlaceOrder(ask('o1', 3))).thenThrows(code('QUANTITY_EXCEEDS_STOCK'));
+    spec
+      .given([opened])
+      .when(OpenStock({ productId: 'p1', quantity: 3 }))
+      .thenThrows(code('STOCK_ALREADY_OPEN'));
+    spec
+      .given([opened])
+      .when(PlaceOrder(ask('o1', 3)))
+      .thenThrows(code('QUANTITY_EXCEEDS_STOCK'));
     spec
       .given([opened, StockLocked({ ...ask('o1'), fromWaitList: false })])
       .when(PlaceOrder(ask('o1')))
       .thenThrows(code('ORDER_EXISTS'));
-    spec.given([opened]).when(ConfirmDeduction({ productId: 'p1', orderId: 'o9' })).thenThrows(code('NO_LOCK'));
     spec
-      .given([opened, StockLocked({ ...ask('o1'), fromWaitList: false }), StockDeducted({ productId: 'p1', orderId: 'o1', quantity: 1 })])
+      .given([opened])
+      .when(ConfirmDeduction({ productId: 'p1', orderId: 'o9' }))
+      .thenThrows(code('NO_LOCK'));
+    spec
+      .given([
+        opened,
+        StockLocked({ ...ask('o1'), fromWaitList: false }),
+        StockDeducted({ productId: 'p1', orderId: 'o1', quantity: 1 }),
+      ])
       .when(ReleaseStock({ productId: 'p1', orderId: 'o1', reason: 'x' }))
       .thenThrows(code('NO_LOCK'));
   });
 
   it('conserves stock through every event, and the check catches a broken count', () => {
-    const state = evolveAll(stockDecider, [
-      opened,
-      StockLocked({ ...ask('o1'), fromWaitList: false }),
-      StockLocked({ ...ask('o2'), fromWaitList: false }),
-      StockDeducted({ productId: 'p1', orderId: 'o1', quantity: 1 }),
-      StockReleased({ productId: 'p1', orderId: 'o2', quantity: 1, reason: 'payment timeout' }),
-    ] as never[], stockDecider.initialState());
+    const state = evolveAll(
+      stockDecider,
+      [
+        opened,
+        StockLocked({ ...ask('o1'), fromWaitList: false }),
+        StockLocked({ ...ask('o2'), fromWaitList: false }),
+        StockDeducted({ productId: 'p1', orderId: 'o1', quantity: 1 }),
+        StockReleased({ productId: 'p1', orderId: 'o2', quantity: 1, reason: 'payment timeout' }),
+      ] as never[],
+      stockDecider.initialState(),
+    );
     expect(state).toMatchObject({ initial: 2, sold: 1, available: 1, locks: {} });
     expect(stockConserved(state)).toBe(true);
     expect(stockConserved({ ...state, sold: 2 })).toBe(false); // negative control of the check itself
@@ -113,9 +139,7 @@ describe('flash-sale order decider', () => {
   const who = { orderId: 'o1', userId: 'u-o1', productId: 'p1', quantity: 2 };
 
   it('is created awaiting payment, then paid once', () => {
-    spec
-      .when(CreateOrder({ ...ask('o1', 2), payBy: '2026-01-01T00:15:00.000Z' }))
-      .then([placed]);
+    spec.when(CreateOrder({ ...ask('o1', 2), payBy: '2026-01-01T00:15:00.000Z' })).then([placed]);
     spec
       .given([placed])
       .when(PayOrder({ orderId: 'o1', paymentId: 'pay-1', amount: 1000 }))
@@ -137,7 +161,10 @@ describe('flash-sale order decider', () => {
   });
 
   it('refuses a wrong amount, a second payment, a missing order', () => {
-    spec.given([placed]).when(PayOrder({ orderId: 'o1', paymentId: 'p', amount: 999 })).thenThrows(code('PAYMENT_AMOUNT_MISMATCH'));
+    spec
+      .given([placed])
+      .when(PayOrder({ orderId: 'o1', paymentId: 'p', amount: 999 }))
+      .thenThrows(code('PAYMENT_AMOUNT_MISMATCH'));
     spec
       .given([placed, OrderPaid({ ...who, paymentId: 'pay-1', amount: 1000 })])
       .when(PayOrder({ orderId: 'o1', paymentId: 'pay-2', amount: 1000 }))

@@ -23,11 +23,7 @@ export interface OrderRequest {
 // ---- stock --------------------------------------------------------------------------------------
 export const StockOpened = defineEvent('stock.opened', payload<{ productId: string; quantity: number }>(), toStock);
 /** Units are held for an order until it is paid (deducted) or not (released). */
-export const StockLocked = defineEvent(
-  'stock.locked',
-  payload<OrderRequest & { fromWaitList: boolean }>(),
-  toStock,
-);
+export const StockLocked = defineEvent('stock.locked', payload<OrderRequest & { fromWaitList: boolean }>(), toStock);
 /** Not enough stock: the request waits, in order, for released stock. */
 export const WaitListed = defineEvent('stock.wait-listed', payload<OrderRequest & { position: number }>(), toStock);
 export const StockDeducted = defineEvent(
@@ -49,7 +45,14 @@ export const OrderPlaced = defineEvent(
 );
 export const OrderPaid = defineEvent(
   'order.paid',
-  payload<{ orderId: string; userId: string; productId: string; quantity: number; paymentId: string; amount: number }>(),
+  payload<{
+    orderId: string;
+    userId: string;
+    productId: string;
+    quantity: number;
+    paymentId: string;
+    amount: number;
+  }>(),
   toOrder,
 );
 export const OrderCancelled = defineEvent(
@@ -110,10 +113,7 @@ export const ReleaseStock = defineCommand(
   'stock.release',
   z.object({ productId: id, orderId: id, reason: z.string().min(1) }),
 );
-export const CreateOrder = defineCommand(
-  'order.create',
-  z.object({ ...request, payBy: z.iso.datetime() }),
-);
+export const CreateOrder = defineCommand('order.create', z.object({ ...request, payBy: z.iso.datetime() }));
 export const PayOrder = defineCommand(
   'order.pay',
   z.object({ orderId: id, paymentId: id, amount: z.number().int().positive() }),

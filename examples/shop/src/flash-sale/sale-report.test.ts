@@ -49,7 +49,10 @@ describe('saleReport: the rules of the sale, read from the store', () => {
   });
 
   it('catches a timeout fired twice', async () => {
-    const sale = { ...paidSale(), 'saga.checkout-o1': [PaymentTimedOut({ orderId: 'o1' }), PaymentTimedOut({ orderId: 'o1' })] };
+    const sale = {
+      ...paidSale(),
+      'saga.checkout-o1': [PaymentTimedOut({ orderId: 'o1' }), PaymentTimedOut({ orderId: 'o1' })],
+    };
     expect((await saleReport(await storeWith(sale), { settled: true })).problems).toContain(
       'order o1: payment timeout fired 2 times',
     );

@@ -42,7 +42,9 @@ export async function saleReport(
     const s = evolveAll(stockDecider, events as unknown as StockEvent[], stockDecider.initialState());
     stock[s.productId] = s;
     if (!stockConserved(s)) {
-      problems.push(`${streamId}: opening ${s.initial} != sold ${s.sold} + available ${s.available} + locked ${lockedUnits(s)}`);
+      problems.push(
+        `${streamId}: opening ${s.initial} != sold ${s.sold} + available ${s.available} + locked ${lockedUnits(s)}`,
+      );
     }
     if (s.available < 0) problems.push(`${streamId}: available is ${s.available}`);
   }
@@ -62,7 +64,8 @@ export async function saleReport(
     const orderId = (e.data as { orderId: string }).orderId;
     timeoutsPerOrder.set(orderId, (timeoutsPerOrder.get(orderId) ?? 0) + 1);
   }
-  for (const [orderId, n] of timeoutsPerOrder) if (n > 1) problems.push(`order ${orderId}: payment timeout fired ${n} times`);
+  for (const [orderId, n] of timeoutsPerOrder)
+    if (n > 1) problems.push(`order ${orderId}: payment timeout fired ${n} times`);
   for (const [orderId, n] of couponsPerOrder) if (n > 1) problems.push(`order ${orderId}: ${n} coupons`);
 
   const count = { 'awaiting-payment': 0, paid: 0, cancelled: 0 };
@@ -71,9 +74,12 @@ export async function saleReport(
     for (const s of Object.values(stock)) {
       const mine = Object.values(orders).filter((o) => o.productId === s.productId);
       const sum = (status: string) => mine.filter((o) => o.status === status).reduce((a, o) => a + o.quantity, 0);
-      if (s.sold !== sum('paid')) problems.push(`stock-${s.productId}: sold ${s.sold} but paid orders hold ${sum('paid')}`);
+      if (s.sold !== sum('paid'))
+        problems.push(`stock-${s.productId}: sold ${s.sold} but paid orders hold ${sum('paid')}`);
       if (lockedUnits(s) !== sum('awaiting-payment')) {
-        problems.push(`stock-${s.productId}: locked ${lockedUnits(s)} but unpaid orders hold ${sum('awaiting-payment')}`);
+        problems.push(
+          `stock-${s.productId}: locked ${lockedUnits(s)} but unpaid orders hold ${sum('awaiting-payment')}`,
+        );
       }
     }
     for (const o of Object.values(orders)) {
@@ -88,7 +94,8 @@ export async function saleReport(
     }
     for (const s of Object.values(stock)) {
       for (const orderId of Object.keys(s.locks)) {
-        if (orders[orderId] === undefined) problems.push(`stock-${s.productId}: locked for ${orderId}, which has no order`);
+        if (orders[orderId] === undefined)
+          problems.push(`stock-${s.productId}: locked for ${orderId}, which has no order`);
       }
     }
   }

@@ -98,7 +98,12 @@ export const stockDecider = {
   evolve(state: StockState, event: StockEvent): StockState {
     switch (event.type) {
       case 'stock.opened':
-        return { ...closed, productId: event.data.productId, initial: event.data.quantity, available: event.data.quantity };
+        return {
+          ...closed,
+          productId: event.data.productId,
+          initial: event.data.quantity,
+          available: event.data.quantity,
+        };
       case 'stock.locked': {
         const { orderId, quantity } = event.data;
         return {
