@@ -12,7 +12,18 @@ import { ensureInstalled, buildWorkspace } from './lib/setup.mjs';
 import { runInFreshProcess } from './lib/spawn-run.mjs';
 import { summarize } from './lib/stats.mjs';
 
-const ALL = ['bus', 'latency', 'reliability', 'streams', 'sqlite', 'postgres', 'subscriptions', 'projection', 'timers', 'sagas'];
+const ALL = [
+  'bus',
+  'latency',
+  'reliability',
+  'streams',
+  'sqlite',
+  'postgres',
+  'subscriptions',
+  'projection',
+  'timers',
+  'sagas',
+];
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
 const DOC = here('../docs/benchmarks.md');
