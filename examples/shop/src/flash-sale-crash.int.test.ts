@@ -142,8 +142,9 @@ describe('the flash sale killed mid-flow (SIGKILL) and restarted', () => {
       const done = await crashAndRestart('safe', kill, seed);
       tried.push(`${kill}${done.killed ? '' : ' (ended first)'}`);
       if (done.killed) kills++;
-      expect(done.problems, `killed at ${kill}`).toEqual([]);
-      expect(done.parked, `killed at ${kill}`).toEqual([]);
+      const seen = `killed at ${kill}: ${JSON.stringify(done)}`;
+      expect(done.problems, seen).toEqual([]);
+      expect(done.parked, seen).toEqual([]);
       expect(done.orders['awaiting-payment'], `killed at ${kill}: every order paid or cancelled`).toBe(0);
       expect(done.coupons, `killed at ${kill}: one coupon per paid order`).toBe(done.orders.paid);
       expect(done.orders.paid + done.orders.cancelled, `killed at ${kill}: every order settled`).toBe(done.placed);

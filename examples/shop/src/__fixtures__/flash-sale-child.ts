@@ -8,10 +8,10 @@
 // command bus from `react` — outside the transaction that records the saga's state — instead of
 // being recorded with it (`saga.send`).
 import { sqliteEventStore } from '@tidings/sqlite';
-import { defineSaga, type EventStore, type Message, type StoreTransaction } from 'tidings';
-import { checkoutRejected, reactToCheckout, type CheckoutState } from '../flash-sale/checkout-steps.js';
+import type { EventStore, Message, ProcessorRetryPolicy, StoreTransaction } from 'tidings';
+import { checkoutSaga } from '../flash-sale/checkout-saga.js';
+import { reactToCheckout } from '../flash-sale/checkout-steps.js';
 import { createFlashSale } from '../flash-sale/flash-sale.js';
-import { OrderCancelled, OrderPaid, PaymentTimedOut, StockLocked } from '../flash-sale/sale-messages.js';
 import { scaledClock, scaledSettings } from '../flash-sale/scaled-clock.js';
 import { runSimulation } from '../flash-sale/simulation.js';
 import { sqliteShopState } from '../shop-state.sqlite.js';
@@ -67,22 +67,18 @@ function withKillPoint(store: EventStore): EventStore {
 
 let sendNow: (command: Message) => void = () => undefined;
 /** The broken checkout: same steps, but `send` goes to the bus at once, not into the transition. */
-const brokenCheckout = defineSaga({
-  name: 'checkout',
-  startedBy: [StockLocked],
-  handles: [OrderPaid, OrderCancelled, PaymentTimedOut],
-  correlate: (event) => event.data.orderId,
-  initialState: (): CheckoutState => ({ status: 'new' }),
-  react: (state, event, saga) =>
-    reactToCheckout(state, event, {
-      now: saga.now,
-      send: (command) => sendNow(command),
-      schedule: (name, e, when) => saga.schedule(name, e, when),
-      cancel: (name) => saga.cancel(name),
-      complete: () => saga.complete(),
-    }),
-  onRejected: (state, rejection) => checkoutRejected(state, rejection),
-});
+const brokenCheckout = (retry: ProcessorRetryPolicy) =>
+  checkoutSaga({
+    retry,
+    react: (state, event, saga) =>
+      reactToCheckout(state, event, {
+        now: saga.now,
+        send: (command) => sendNow(command),
+        schedule: (name, e, when) => saga.schedule(name, e, when),
+        cancel: (name) => saga.cancel(name),
+        complete: () => saga.complete(),
+      }),
+  });
 
 const clock = scaledClock(SPEED, Number(originArg));
 const settings = scaledSettings(clock, 300);
@@ -95,7 +91,8 @@ const sale = createFlashSale({
   runner: settings.runner,
   timers: settings.timers,
   settleTimeoutMs: settings.settleTimeoutMs,
-  ...(mode === 'broken' ? { checkout: brokenCheckout } : {}),
+  retry: settings.retry,
+  ...(mode === 'broken' ? { checkout: brokenCheckout(settings.retry) } : {}),
 });
 sendNow = (command) => void sale.app.send(command as never).catch(() => undefined);
 await sale.start();

@@ -57,7 +57,15 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   const opened = clock.now();
   const minute = (): number => (clock.now() - opened) / 60_000;
   const store = await sqliteEventStore(path, settings.store);
-  const crmDown = (): boolean => minute() >= 2 && minute() < 9; // the CRM has an outage early in the sale
+  // The CRM is down at the start of the sale: it refuses the first payments it is sent (each
+  // retried, then parked) and comes back when the sale is over.
+  const refused = new Set<string>();
+  let crmBack = false;
+  const crmDown = (orderId: string): boolean => {
+    if (crmBack) return false;
+    if (refused.size < CRM_OUTAGE_ORDERS) refused.add(orderId);
+    return refused.has(orderId);
+  };
   const sale = createFlashSale({
     store,
     clock,
@@ -68,6 +76,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     runner: settings.runner,
     timers: settings.timers,
     settleTimeoutMs: settings.settleTimeoutMs,
+    retry: settings.retry,
   });
 
   const units = Object.values(stock).reduce((a, b) => a + b, 0);
@@ -77,7 +86,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   out(
     `The sale's clock runs ${speed}x: a 15-minute payment timeout passes in ${(PAYMENT_SECONDS / speed).toFixed(1)} s.`,
   );
-  out(`Recorded in ${path} (SQLite); the CRM observer is down from minute 2 to 9 of the sale.`);
+  out(`Recorded in ${path} (SQLite); the CRM is down for the first ${CRM_OUTAGE_ORDERS} payments.`);
   out();
 
   const t0 = performance.now();
@@ -135,6 +144,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
   out(`Timers fired      ${report.timedOut} payment timeouts, each once`);
   out();
   out(`Parked events: the CRM observer was retried 3 times per event, then parked ${parkedBefore} event(s).`);
+  crmBack = true;
   const retried = await sale.app.parked.retryAll();
   const succeeded = retried.filter((r) => r.outcome === 'handled').length;
   const parkedAfter = (await sale.app.parked.list()).length;
@@ -161,6 +171,8 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
 }
 
 const PAYMENT_SECONDS = 15 * 60;
+/** How many paid orders the CRM refuses before the demo brings it back. */
+const CRM_OUTAGE_ORDERS = 6;
 
 function hasSqlite3(): boolean {
   return (process.env['PATH'] ?? '').split(':').some((dir) => dir !== '' && existsSync(`${dir}/sqlite3`));

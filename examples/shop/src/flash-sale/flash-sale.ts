@@ -9,7 +9,7 @@ import {
   type ProcessorRetryPolicy,
 } from 'tidings';
 import { memoryShopState, type ShopState } from '../shop-state.js';
-import { checkout } from './checkout-saga.js';
+import { checkoutSaga } from './checkout-saga.js';
 import { PAYMENT_TIMEOUT } from './checkout-steps.js';
 import { couponDecider, couponStream } from './coupon.js';
 import type { FlashSaleApp } from './flash-sale-app.js';
@@ -38,8 +38,8 @@ export interface FlashSaleOptions {
   readonly state?: ShopState;
   /** Units on sale per product id (opened by `start()`). */
   readonly stock: Readonly<Record<string, number>>;
-  /** While this returns true the CRM is down and the `crm-sync` observer fails. */
-  readonly crmDown?: () => boolean;
+  /** While this returns true for an order the CRM is down and the `crm-sync` observer fails on it. */
+  readonly crmDown?: (orderId: string) => boolean;
   /** Retries of the CRM observer before it parks an event. Default 3 attempts, 100 ms base delay. */
   readonly crmRetry?: ProcessorRetryPolicy;
   /** Processor runner settings (poll interval, lease TTL, …). */
@@ -48,8 +48,13 @@ export interface FlashSaleOptions {
   readonly timers?: { readonly pollIntervalMs?: number; readonly batchSize?: number };
   /** Bound of `settled()`, in ms on the app clock. Default 30 000. */
   readonly settleTimeoutMs?: number;
-  /** The checkout saga to run (default {@link checkout}); the crash test's negative control swaps in a broken one. */
-  readonly checkout?: typeof checkout;
+  /**
+   * Retries of the checkout saga's reactions and sends and of the notification processor, before
+   * they park an event. Default: the processors' default (3 attempts).
+   */
+  readonly retry?: ProcessorRetryPolicy;
+  /** The checkout saga to run (default {@link checkoutSaga} with `retry`); the crash test's negative control swaps in a broken one. */
+  readonly checkout?: ReturnType<typeof checkoutSaga>;
 }
 
 /**
@@ -64,7 +69,7 @@ export function createFlashSale(options: FlashSaleOptions) {
     store,
     events: saleEvents,
     commands: saleCommands,
-    sagas: [options.checkout ?? checkout],
+    sagas: [options.checkout ?? checkoutSaga(options.retry === undefined ? {} : { retry: options.retry })],
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     runner: {
       onError: () => undefined,
@@ -106,7 +111,7 @@ export function createFlashSale(options: FlashSaleOptions) {
   );
 
   const state = options.state ?? memoryShopState();
-  const notifications = saleNotifications(app, state);
+  const notifications = saleNotifications(app, state, options.retry);
   const crm = crmSync(app, state, {
     failing: options.crmDown ?? (() => false),
     retry: options.crmRetry ?? { maxAttempts: 3, baseDelayMs: 100 },

@@ -9,7 +9,7 @@ const money = (cents: number): string => (cents / 100).toFixed(2);
  * Tells buyers what happened (here: records the messages). Not a critical step: a processor of
  * its own, after the fact, off the saga's path — its state commits with its checkpoint.
  */
-export function saleNotifications(app: FlashSaleApp, state: ShopState) {
+export function saleNotifications(app: FlashSaleApp, state: ShopState, retry?: ProcessorRetryPolicy) {
   const subscription = app.subscribe(
     '**',
     (event, ctx) =>
@@ -36,25 +36,25 @@ export function saleNotifications(app: FlashSaleApp, state: ShopState) {
         }
         await s.set(`notification:${seq((event as { position?: bigint }).position)}`, line);
       })(ctx as never),
-    { name: 'sale-notifications', effects: 'transactional' },
+    { name: 'sale-notifications', effects: 'transactional', ...(retry === undefined ? {} : { retry }) },
   );
   return { subscription, sent: async () => (await state.list(app.store!, 'notification:')) as string[] };
 }
 
 /**
- * Copies paid orders to a CRM that is sometimes down (`failing`). Its failures are retried with
+ * Copies paid orders to a CRM that is sometimes down (`failing`, asked per order). Its failures are retried with
  * backoff, then the event is parked in the store; `app.parked.retryAll()` replays them later.
  */
 export function crmSync(
   app: FlashSaleApp,
   state: ShopState,
-  options: { readonly failing: () => boolean; readonly retry: ProcessorRetryPolicy },
+  options: { readonly failing: (orderId: string) => boolean; readonly retry: ProcessorRetryPolicy },
 ) {
   const subscription = app.subscribe(
     'order.paid',
     (event, ctx) =>
       withState(state, async (s) => {
-        if (options.failing()) throw new Error('CRM unavailable (HTTP 503)');
+        if (options.failing(event.data.orderId)) throw new Error('CRM unavailable (HTTP 503)');
         await s.set(`crm:${event.data.orderId}`, { userId: event.data.userId, amount: event.data.amount });
       })(ctx as never),
     { name: 'crm-sync', effects: 'transactional', retry: options.retry },

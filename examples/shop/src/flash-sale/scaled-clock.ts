@@ -59,6 +59,8 @@ export function scaledSettings(clock: ScaledClock, realLeaseTtlMs = 1_000) {
     },
     timers: { pollIntervalMs: real(100) },
     crmRetry: { maxAttempts: 3, baseDelayMs: real(20) },
+    // A transient failure (a lock wait on a loaded machine) is retried over real time, not at once.
+    retry: { maxAttempts: 8, baseDelayMs: real(20), maxDelayMs: real(1_000) },
     settleTimeoutMs: real(30_000),
   };
 }
