@@ -122,7 +122,7 @@ describe('the flash sale killed mid-flow (SIGKILL) and restarted', () => {
     const { transactions, transitions } = calibration.done!;
     expect(calibration.done!.problems).toEqual([]);
     expect(rulesHold(calibration.done!)).toBe(true);
-    expect(transitions).toBeGreaterThan(10);
+    expect(transitions).toBeGreaterThanOrEqual(3); // a few locks at least (demand is twice the stock)
 
     const random = seededRandom(seed);
     // Kill points spread over the flow: any store transaction (stock, order, coupon appends,
