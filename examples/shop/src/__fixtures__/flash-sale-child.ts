@@ -92,6 +92,7 @@ const sale = createFlashSale({
   timers: settings.timers,
   settleTimeoutMs: settings.settleTimeoutMs,
   retry: settings.retry,
+  conflictRetry: settings.conflictRetry,
   ...(mode === 'broken' ? { checkout: brokenCheckout(settings.retry) } : {}),
 });
 sendNow = (command) => void sale.app.send(command as never).catch(() => undefined);

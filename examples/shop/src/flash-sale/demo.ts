@@ -77,6 +77,7 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     timers: settings.timers,
     settleTimeoutMs: settings.settleTimeoutMs,
     retry: settings.retry,
+    conflictRetry: settings.conflictRetry,
   });
 
   const units = Object.values(stock).reduce((a, b) => a + b, 0);
@@ -111,63 +112,70 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     }
   };
 
-  await sale.start();
-  let progress: SaleProgress;
   try {
-    progress = await runSimulation(sale, clock, sim, onTick, Object.keys(stock));
+    return await simulateAndReport();
   } finally {
-    if (tty) write('\n');
+    // Also after a failure: the processors and the timer poller stop, so the process can exit.
+    await sale.close();
+    await store.close();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  out(line(progress));
-  out();
 
-  const report = await sale.report(true);
-  const parkedBefore = (await sale.app.parked.list()).length;
-  out(`Sale over after ${minute().toFixed(0)} simulated minutes (${seconds.toFixed(1)} s real).`);
-  out('Orders by state');
-  out(`  paid              ${report.orders.paid}`);
-  out(`  cancelled         ${report.orders.cancelled} (payment timeout: ${progress.timedOut})`);
-  out(`  awaiting payment  ${report.orders['awaiting-payment']}`);
-  out(
-    `  wait list         ${progress.waitListed} joined, ${progress.servedFromWaitList} got released stock, ${report.waiting} still waiting at close`,
-  );
-  out(`  late payments     ${progress.latePaymentsRefused} refused ("order cancelled (payment timeout)")`);
-  out('Stock (opening = sold + available + locked)');
-  for (const s of Object.values(report.stock)) {
-    const locked = Object.values(s.locks).reduce((a, b) => a + b, 0);
-    const ok = s.initial === s.sold + s.available + locked;
-    out(`  ${s.productId.padEnd(14)} ${s.initial} = ${s.sold} + ${s.available} + ${locked}  ${ok ? 'ok' : 'BROKEN'}`);
+  async function simulateAndReport(): Promise<DemoResult> {
+    await sale.start();
+    let progress: SaleProgress;
+    try {
+      progress = await runSimulation(sale, clock, sim, onTick, Object.keys(stock));
+    } finally {
+      if (tty) write('\n');
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    out(line(progress));
+    out();
+
+    const report = await sale.report(true);
+    const parkedBefore = (await sale.app.parked.list()).length;
+    out(`Sale over after ${minute().toFixed(0)} simulated minutes (${seconds.toFixed(1)} s real).`);
+    out('Orders by state');
+    out(`  paid              ${report.orders.paid}`);
+    out(`  cancelled         ${report.orders.cancelled} (payment timeout: ${progress.timedOut})`);
+    out(`  awaiting payment  ${report.orders['awaiting-payment']}`);
+    out(
+      `  wait list         ${progress.waitListed} joined, ${progress.servedFromWaitList} got released stock, ${report.waiting} still waiting at close`,
+    );
+    out(`  late payments     ${progress.latePaymentsRefused} refused ("order cancelled (payment timeout)")`);
+    out('Stock (opening = sold + available + locked)');
+    for (const s of Object.values(report.stock)) {
+      const locked = Object.values(s.locks).reduce((a, b) => a + b, 0);
+      const ok = s.initial === s.sold + s.available + locked;
+      out(`  ${s.productId.padEnd(14)} ${s.initial} = ${s.sold} + ${s.available} + ${locked}  ${ok ? 'ok' : 'BROKEN'}`);
+    }
+    out(`Coupons issued    ${report.coupons} (one per paid order)`);
+    out(`Notifications     ${(await sale.notifications.sent()).length} sent by the notification processor`);
+    out(`Timers fired      ${report.timedOut} payment timeouts, each once`);
+    out();
+    out(`Parked events: the CRM observer was retried 3 times per event, then parked ${parkedBefore} event(s).`);
+    crmBack = true;
+    const retried = await sale.app.parked.retryAll();
+    const succeeded = retried.filter((r) => r.outcome === 'handled').length;
+    const parkedAfter = (await sale.app.parked.list()).length;
+    out(`  CRM is back: retried them from the parked list, ${succeeded} succeeded, ${parkedAfter} left parked.`);
+    out(`  Paid orders in the CRM: ${await sale.crm.synced()} of ${report.orders.paid}.`);
+    out();
+    if (report.problems.length === 0)
+      out('Checks: stock conserved, one coupon per paid order, no timer fired twice: all passed.');
+    else for (const p of report.problems) out(`PROBLEM: ${p}`);
+    const shown = relative(process.cwd(), path) || path;
+    out();
+    out(`The whole sale is in ${path}. Look inside:`);
+    out(
+      hasSqlite3()
+        ? `  sqlite3 ${shown} "select type, count(*) from events group by type order by 2 desc"`
+        : `  node -e "const db=require('better-sqlite3')('${shown}');console.table(db.prepare('select type, count(*) n from events group by type order by 2 desc').all())"`,
+    );
+    out('The step-by-step S1 walkthrough: npm start -- --walkthrough');
+    const ok = report.problems.length === 0 && parkedAfter === 0;
+    return { ok, progress, problems: report.problems, parkedBefore, parkedAfter };
   }
-  out(`Coupons issued    ${report.coupons} (one per paid order)`);
-  out(`Notifications     ${(await sale.notifications.sent()).length} sent by the notification processor`);
-  out(`Timers fired      ${report.timedOut} payment timeouts, each once`);
-  out();
-  out(`Parked events: the CRM observer was retried 3 times per event, then parked ${parkedBefore} event(s).`);
-  crmBack = true;
-  const retried = await sale.app.parked.retryAll();
-  const succeeded = retried.filter((r) => r.outcome === 'handled').length;
-  const parkedAfter = (await sale.app.parked.list()).length;
-  out(`  CRM is back: retried them from the parked list, ${succeeded} succeeded, ${parkedAfter} left parked.`);
-  out(`  Paid orders in the CRM: ${await sale.crm.synced()} of ${report.orders.paid}.`);
-  out();
-  if (report.problems.length === 0)
-    out('Checks: stock conserved, one coupon per paid order, no timer fired twice: all passed.');
-  else for (const p of report.problems) out(`PROBLEM: ${p}`);
-
-  await sale.close();
-  await store.close();
-  const shown = relative(process.cwd(), path) || path;
-  out();
-  out(`The whole sale is in ${path}. Look inside:`);
-  out(
-    hasSqlite3()
-      ? `  sqlite3 ${shown} "select type, count(*) from events group by type order by 2 desc"`
-      : `  node -e "const db=require('better-sqlite3')('${shown}');console.table(db.prepare('select type, count(*) n from events group by type order by 2 desc').all())"`,
-  );
-  out('The step-by-step S1 walkthrough: npm start -- --walkthrough');
-  const ok = report.problems.length === 0 && parkedAfter === 0;
-  return { ok, progress, problems: report.problems, parkedBefore, parkedAfter };
 }
 
 const PAYMENT_SECONDS = 15 * 60;

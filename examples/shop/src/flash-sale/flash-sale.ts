@@ -4,6 +4,7 @@ import {
   timerId,
   type AppRunnerOptions,
   type Clock,
+  type ConflictRetryOptions,
   type EventStore,
   type ParkedEvent,
   type ProcessorRetryPolicy,
@@ -46,6 +47,11 @@ export interface FlashSaleOptions {
   readonly runner?: AppRunnerOptions;
   /** Timer poller settings. */
   readonly timers?: { readonly pollIntervalMs?: number; readonly batchSize?: number };
+  /**
+   * How the command handlers retry when another writer appended to the same stream first (the
+   * stock of a popular product is one hot stream). Default 50 retries, 10 ms first delay, 500 ms cap.
+   */
+  readonly conflictRetry?: ConflictRetryOptions;
   /** Bound of `settled()`, in ms on the app clock. Default 30 000. */
   readonly settleTimeoutMs?: number;
   /**
@@ -85,7 +91,9 @@ export function createFlashSale(options: FlashSaleOptions) {
 
   // Each entity is an event-sourced stream; event ids derive from the command id, so a command
   // sent again (a saga's redelivered send, a buyer's retried click) is recorded once.
+  const conflicts = { maxRetries: 50, ...options.conflictRetry };
   const stock = app.commandHandler(stockDecider, {
+    ...conflicts,
     streamId: (c) => stockStream(c.data.productId),
     returns: (r): PlaceOrderAnswer | undefined => {
       const first = r.newEvents[0] as StockEvent | undefined;
@@ -95,13 +103,15 @@ export function createFlashSale(options: FlashSaleOptions) {
       }
       return undefined;
     },
-    maxRetries: 50, // one hot stream per product: many buyers at once
   });
   app.commands.handle('stock.open', async (c) => void (await stock(c)));
   app.commands.handle('flash-sale.place-order', async (c) => (await stock(c)) as PlaceOrderAnswer);
   app.commands.handle('stock.confirm-deduction', async (c) => void (await stock(c)));
   app.commands.handle('stock.release', async (c) => void (await stock(c)));
-  const order = app.commandHandler(saleOrderDecider, { streamId: (c) => saleOrderStream(c.data.orderId) });
+  const order = app.commandHandler(saleOrderDecider, {
+    ...conflicts,
+    streamId: (c) => saleOrderStream(c.data.orderId),
+  });
   app.commands.handle('order.create', order);
   app.commands.handle('order.pay', order);
   app.commands.handle('order.cancel', order);

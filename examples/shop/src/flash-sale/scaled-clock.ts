@@ -62,5 +62,7 @@ export function scaledSettings(clock: ScaledClock, realLeaseTtlMs = 1_000) {
     // A transient failure (a lock wait on a loaded machine) is retried over real time, not at once.
     retry: { maxAttempts: 8, baseDelayMs: real(20), maxDelayMs: real(1_000) },
     settleTimeoutMs: real(30_000),
+    // Conflicts on a hot stock stream: the backoff between attempts must be real time too.
+    conflictRetry: { maxRetries: 50, initialDelayMs: real(2), maxDelayMs: real(100) },
   };
 }
