@@ -87,17 +87,17 @@ async function crashAndRestart(
   mode: 'safe' | 'broken',
   kill: string,
   seed: number,
-): Promise<Done & { killed: boolean }> {
+): Promise<Done & { killed: boolean; stderr: string }> {
   const file = join(dir, `sale-${++files}.db`);
   const origin = Date.now();
   const crashed = await run(file, mode, kill, origin, seed);
   if (crashed.signal !== 'SIGKILL') {
     expect(crashed.done, `a run that was not killed must finish (stderr: ${crashed.stderr})`).toBeDefined();
-    return { ...crashed.done!, killed: false };
+    return { ...crashed.done!, killed: false, stderr: crashed.stderr };
   }
   const restarted = await run(file, mode, 'none', origin, seed);
   expect(restarted.done, `the restarted run should finish (stderr: ${restarted.stderr})`).toBeDefined();
-  return { ...restarted.done!, killed: true };
+  return { ...restarted.done!, killed: true, stderr: restarted.stderr };
 }
 
 /** What must hold after any crash: every rule of the sale, and every order settled one way. */
@@ -142,7 +142,7 @@ describe('the flash sale killed mid-flow (SIGKILL) and restarted', () => {
       const done = await crashAndRestart('safe', kill, seed);
       tried.push(`${kill}${done.killed ? '' : ' (ended first)'}`);
       if (done.killed) kills++;
-      const seen = `killed at ${kill}: ${JSON.stringify(done)}`;
+      const seen = `killed at ${kill}: ${JSON.stringify(done)}`; // stderr: the child explains its problem orders
       expect(done.problems, seen).toEqual([]);
       expect(done.parked, seen).toEqual([]);
       expect(done.orders['awaiting-payment'], `killed at ${kill}: every order paid or cancelled`).toBe(0);

@@ -114,6 +114,8 @@ const progress = await runSimulation(
 );
 const report = await sale.report(true);
 const parked = await sale.app.parked.list();
+const suspects = new Set(report.problems.flatMap((p) => [...p.matchAll(/\b(o-\d+)/g)].map((m) => m[1]!)));
+for (const orderId of [...suspects].slice(0, 3)) process.stderr.write(`${await sale.explain(orderId)}\n`);
 process.stdout.write(
   `DONE ${JSON.stringify({
     problems: report.problems,

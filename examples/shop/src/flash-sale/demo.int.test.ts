@@ -18,7 +18,7 @@ describe('npm start: the flash-sale simulation', () => {
       tty: false,
       write: (t) => (text += t),
     });
-    expect(result.problems).toEqual([]);
+    expect(result.problems, text).toEqual([]);
     expect(result.ok).toBe(true);
     // The crowd did all the sale's paths: paid, timed out, waited and got released stock.
     expect(result.progress.paid).toBeGreaterThan(0);

@@ -133,7 +133,12 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     out();
 
     const report = await sale.report(true);
-    const parkedBefore = (await sale.app.parked.list()).length;
+    const parkedList = await sale.app.parked.list();
+    const parkedBefore = parkedList.length;
+    // Anything parked but the CRM's copies is a failure of the sale itself: show it.
+    for (const p of parkedList.filter((e) => e.processor !== 'crm-sync')) {
+      report.problems.push(`parked by ${p.processor}: ${p.type} ${p.streamId}: ${p.error.message}`);
+    }
     out(`Sale over after ${minute().toFixed(0)} simulated minutes (${seconds.toFixed(1)} s real).`);
     out('Orders by state');
     out(`  paid              ${report.orders.paid}`);
@@ -163,7 +168,11 @@ export async function runFlashSaleDemo(options: DemoOptions = {}): Promise<DemoR
     out();
     if (report.problems.length === 0)
       out('Checks: stock conserved, one coupon per paid order, no timer fired twice: all passed.');
-    else for (const p of report.problems) out(`PROBLEM: ${p}`);
+    else {
+      for (const p of report.problems) out(`PROBLEM: ${p}`);
+      const orders = new Set(report.problems.flatMap((p) => [...p.matchAll(/\b(o-\d+)/g)].map((m) => m[1]!)));
+      for (const orderId of [...orders].slice(0, 5)) out(await sale.explain(orderId));
+    }
     const shown = relative(process.cwd(), path) || path;
     out();
     out(`The whole sale is in ${path}. Look inside:`);

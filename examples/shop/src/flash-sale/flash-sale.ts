@@ -154,6 +154,28 @@ export function createFlashSale(options: FlashSaleOptions) {
     checkoutOf: (orderId: string) => app.sagas.get('checkout', orderId),
     /** Whether the order's payment timeout is still pending. */
     pendingTimeout,
+    /**
+     * What the store holds about one order's checkout, for a problem report: the saga instance,
+     * its stream and the order's stream (types, with the transitions' input and state), the timer.
+     */
+    async explain(orderId: string): Promise<string> {
+      const types = async (streamId: string): Promise<string> => {
+        const seen: string[] = [];
+        for await (const e of store.readStream(streamId)) {
+          const t = e.data as { input?: { type?: string }; state?: { status?: string } };
+          seen.push(t.input === undefined ? e.type : `${e.type}(${t.input.type} -> ${t.state?.status})`);
+        }
+        return seen.join(', ');
+      };
+      const instance = await app.sagas.get('checkout', orderId);
+      const timer = await store.timers.get(await timerId(`checkout:${orderId}`, PAYMENT_TIMEOUT));
+      return [
+        `checkout ${orderId}: ${JSON.stringify(instance, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+        `  saga stream: ${await types(`saga.checkout-${orderId}`)}`,
+        `  order stream: ${await types(saleOrderStream(orderId))}`,
+        `  timer: ${timer === undefined ? 'none' : JSON.stringify(timer)}`,
+      ].join('\n');
+    },
     /** Resolves when every processor (saga, outbox, observers) has handled what is stored. */
     settled: () => app.catchUp({ timeoutMs: options.settleTimeoutMs ?? 30_000 }),
     /** The sale as recorded, with the rules checked (see `saleReport`). */

@@ -12,7 +12,7 @@ export interface SaleReport {
   readonly coupons: number;
   readonly timedOut: number;
   /** Everything that breaks a rule of the sale (empty when it holds). */
-  readonly problems: readonly string[];
+  readonly problems: string[];
 }
 
 async function collect(store: EventStore, categories: string[]): Promise<Map<string, RecordedEvent[]>> {
