@@ -1,4 +1,4 @@
-// `npm run bench [-- bus latency reliability streams sqlite postgres subscriptions projection timers]`: builds the workspace, installs the bench's own
+// `npm run bench [-- bus latency reliability streams sqlite postgres subscriptions projection timers sagas]`: builds the workspace, installs the bench's own
 // dependencies and each peer's folder when missing, runs every case with each contender in a fresh
 // process, saves raw figures to bench/results/<scenario>.json and writes docs/benchmarks.md.
 //
@@ -12,7 +12,18 @@ import { ensureInstalled, buildWorkspace } from './lib/setup.mjs';
 import { runInFreshProcess } from './lib/spawn-run.mjs';
 import { summarize } from './lib/stats.mjs';
 
-const ALL = ['bus', 'latency', 'reliability', 'streams', 'sqlite', 'postgres', 'subscriptions', 'projection', 'timers'];
+const ALL = [
+  'bus',
+  'latency',
+  'reliability',
+  'streams',
+  'sqlite',
+  'postgres',
+  'subscriptions',
+  'projection',
+  'timers',
+  'sagas',
+];
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
 const DOC = here('../docs/benchmarks.md');
