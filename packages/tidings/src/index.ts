@@ -85,6 +85,7 @@ export type {
   TidingsSubscribe,
   TidingsSubscribeOptions,
   HistoryOptions,
+  AppCatchUpOptions,
   ReplayOptions,
 } from './app/create-tidings.js';
 export { NoStreamRuleError, NoStoreError, AppStateError } from './app/app-errors.js';

@@ -176,8 +176,13 @@ export function createFlashSale(options: FlashSaleOptions) {
         `  timer: ${timer === undefined ? 'none' : JSON.stringify(timer)}`,
       ].join('\n');
     },
-    /** Resolves when every processor (saga, outbox, observers) has handled what is stored. */
-    settled: () => app.catchUp({ timeoutMs: options.settleTimeoutMs ?? 30_000 }),
+    /**
+     * Resolves when the sale is quiet: every processor (saga, outbox, observers) has handled what
+     * is stored AND handling it appended nothing more (`quiet`: one catch-up waits for the head as
+     * it was when called, while the outbox may still be sending a command a transition just
+     * recorded). Each round bounded by `settleTimeoutMs`.
+     */
+    settled: () => app.catchUp({ timeoutMs: options.settleTimeoutMs ?? 30_000, quiet: true }),
     /** The sale as recorded, with the rules checked (see `saleReport`). */
     report: (settled = true) => saleReport(store, { settled, pendingTimeouts: pendingTimeout }),
     /** Drains the processors and stops the timer poller; the store stays open (it is the caller's). */

@@ -11,6 +11,7 @@ import {
   assertKnownKeys,
   functionListOption,
   integerOption,
+  invalidOption,
   optionsObject,
   positiveOption,
   type OptionKeys,
@@ -30,6 +31,7 @@ import type { RebuildOptions, RebuildResult } from '../projections/rebuild-proje
 import type { Decider } from '../sourcing/decider.js';
 import type { EventStore, RecordedEvent } from '../store/types.js';
 import { AppStateError, NoStoreError } from './app-errors.js';
+import { TidingsError } from '../errors.js';
 import type { Workflow, WorkflowOperations } from '../workflows/workflow-types.js';
 import { workflowWiring, workflowsWithoutStore } from './workflow-wiring.js';
 import { uuidv7 } from '../messages/ids.js';
@@ -110,6 +112,37 @@ export interface TidingsOptions<
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- workflows of any input type
   readonly workflows?: readonly Workflow<any>[];
+}
+
+/** Options of {@link Tidings.catchUp}. */
+export interface AppCatchUpOptions {
+  /** Bound of each catch-up round, ms. Default 30 000. */
+  readonly timeoutMs?: number;
+  /** Catch up again while the head moved during the round (default false). */
+  readonly quiet?: boolean;
+}
+
+const MAX_QUIET_ROUNDS = 10_000;
+
+async function catchUpApp(durable: DurableApp | undefined, options: AppCatchUpOptions | undefined): Promise<void> {
+  const { timeoutMs, quiet } = optionsObject<AppCatchUpOptions>('app.catchUp', options, {
+    timeoutMs: true,
+    quiet: true,
+  });
+  if (quiet !== undefined && typeof quiet !== 'boolean') {
+    throw invalidOption('app.catchUp', 'quiet', quiet, 'a boolean');
+  }
+  if (durable === undefined) return;
+  if (quiet !== true) return durable.catchUp(timeoutMs);
+  for (let round = 0; round < MAX_QUIET_ROUNDS; round++) {
+    const before = await durable.store.headPosition();
+    await durable.catchUp(timeoutMs);
+    if ((await durable.store.headPosition()) === before) return;
+  }
+  throw new TidingsError(
+    'CATCH_UP_NOT_QUIET',
+    `app.catchUp({ quiet: true }): the processors kept appending for ${MAX_QUIET_ROUNDS} catch-up rounds. A processor that appends on every event it handles (a loop) never lets the store go quiet; catch up without 'quiet' or break the loop.`,
+  );
 }
 
 /** Options of {@link Tidings.history}. */
@@ -232,8 +265,15 @@ export interface Tidings<
   stop(): Promise<void>;
   /** Each running processor's state (empty without a store or before start). */
   status(): ProcessorStatus[];
-  /** Waits until every running processor reached the store's head (for tests and scripts). */
-  catchUp(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /**
+   * Waits until every running processor reached the store's head as it was when called (for tests
+   * and scripts); each wait bounded by `timeoutMs` (30 s, `TimeoutError`). With `quiet: true` it
+   * catches up again while the head moved meanwhile, so work the processors themselves append — a
+   * saga's sends delivered by its outbox, a workflow's next step — is handled too before it
+   * resolves (at most 10,000 rounds, then `CATCH_UP_NOT_QUIET`). Timers fire when due, not here.
+   * Unknown option keys are refused.
+   */
+  catchUp(options?: AppCatchUpOptions): Promise<void>;
   /** The newest events (of a type), oldest first. Needs a store. */
   history(options?: HistoryOptions): Promise<RecordedEvent[]>;
   /** Hands stored events in a range to `handler`, in order (awaited); resolves to how many. Needs a store. */
@@ -522,8 +562,7 @@ export function createTidings<
     start: startDurable,
     stop: stopDurable,
     status: () => durable?.status() ?? [],
-    catchUp: (catchUpOptions?: { readonly timeoutMs?: number }) =>
-      durable?.catchUp(catchUpOptions?.timeoutMs) ?? Promise.resolve(),
+    catchUp: (catchUpOptions?: AppCatchUpOptions) => catchUpApp(durable, catchUpOptions),
     history: async (historyOptions?: HistoryOptions) => history(needStore('history()').store, historyOptions),
     replay: async (replayOptions: ReplayOptions, handler: (event: RecordedEvent) => unknown) =>
       replay(needStore('replay()').store, replayOptions, handler),

@@ -170,3 +170,47 @@ describe('createTidings({ store })', () => {
     expect(() => createTidings({ stores: 1 } as never)).toThrow(/unknown option 'stores'/);
   });
 });
+
+describe('app.catchUp({ quiet })', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** A processor that, for each order.placed, appends an order.paid (as a saga's outbox sends a command); a slow one counts those. */
+  async function chain() {
+    const store = createInMemoryEventStore();
+    const app = createTidings({ store, events: [OrderPlaced, OrderPaid] });
+    let paid = 0;
+    app.subscribe(
+      'order.placed',
+      async (e, ctx) => {
+        await sleep(20);
+        await ctx.publish(OrderPaid({ orderId: e.data.orderId }));
+      },
+      { name: 'payer' },
+    );
+    app.subscribe(
+      'order.paid',
+      async () => {
+        await sleep(300);
+        paid++;
+      },
+      { name: 'slow-counter' },
+    );
+    await app.start();
+    await app.publish(OrderPlaced({ orderId: '1', total: 5 }));
+    return { app, paid: () => paid };
+  }
+
+  it('waits for what the processors append while catching up', async () => {
+    const { app, paid } = await chain();
+    await app.catchUp({ quiet: true });
+    expect(paid()).toBe(1);
+    await app.close();
+  });
+
+  it('refuses unknown keys and a non-boolean quiet', async () => {
+    const store = createInMemoryEventStore();
+    await using app = createTidings({ store, events: [OrderPlaced] });
+    await expect(app.catchUp({ quite: true } as never)).rejects.toThrow(/unknown option 'quite'/);
+    await expect(app.catchUp({ quiet: 'yes' } as never)).rejects.toThrow(/'quiet' must be a boolean/);
+  });
+});
