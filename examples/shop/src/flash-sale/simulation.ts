@@ -1,5 +1,6 @@
 import type { Clock, EventStore } from 'tidings';
 import type { FlashSale } from './flash-sale.js';
+import { lookAtRest } from './sale-at-rest.js';
 import { PAYMENT_WINDOW_MS, type OrderRequest } from './sale-messages.js';
 
 /** What the simulated crowd does. Times are on the sale's clock (simulated minutes). */
@@ -168,13 +169,20 @@ export async function runSimulation(
     onTick(progress);
     if (failures.length > 0) throw failures[0];
     if (pending === 0) {
-      await sale.settled();
-      await watchOrders();
-      const again = await counter.refresh();
+      const look = await lookAtRest(
+        {
+          pendingTimers: () => sale.store.timers.count(),
+          settle: async () => {
+            await sale.settled();
+            await watchOrders();
+          },
+          refresh: () => counter.refresh(),
+        },
+        progress,
+      );
       // Done when every lock is paid or released, or when nothing can move any more (no buyer
       // action, no pending timer, nothing new recorded): a broken flow ends here, for the report.
-      if (pending === 0 && again.locks === again.unlocked) return again;
-      if (pending === 0 && again.events === progress.events && (await sale.store.timers.count()) === 0) return again;
+      if (pending === 0 && (look.finished || look.quiet)) return look.progress;
     }
     if (Date.now() > deadline) {
       throw new Error(
