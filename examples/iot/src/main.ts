@@ -5,7 +5,8 @@ import { systemClock } from 'tidings';
 import { map, pipe } from 'tidings/streams';
 import { startIotApp } from './iot-app.js';
 import type { Reading } from './readings.js';
-import { seededRandom, simulateSensors } from './sensors.js';
+import { seededRandom } from 'tidings/testing';
+import { simulateSensors } from './sensors.js';
 import { describeAverages, describeSummary } from './summaries.js';
 
 const url = process.env['TIDINGS_MQTT_URL'] ?? 'mqtt://127.0.0.1:1883';

@@ -11,18 +11,6 @@ export interface SensorSimulation {
   readonly signal?: AbortSignal;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same readings. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /**

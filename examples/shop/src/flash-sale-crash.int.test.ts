@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from './flash-sale/simulation.js';
+import { seededRandom } from 'tidings/testing';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '../../../');

@@ -1,3 +1,4 @@
+import { seededRandom } from 'tidings/testing';
 import type { Clock, EventStore } from 'tidings';
 import type { FlashSale } from './flash-sale.js';
 import { lookAtRest } from './sale-at-rest.js';
@@ -31,18 +32,6 @@ export interface SaleProgress {
   readonly unlocked: number;
   readonly events: number;
   readonly latePaymentsRefused: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so a seed replays the same crowd. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 interface Plan {

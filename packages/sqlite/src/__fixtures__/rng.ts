@@ -1,11 +1,3 @@
-/** mulberry32: a tiny seeded PRNG, so kill points and batch sizes replay from a printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from 'tidings/testing';
+/** mulberry32 (core's `seededRandom`): kill points and batch sizes replay from a printed seed. */
+export const rng = seededRandom;

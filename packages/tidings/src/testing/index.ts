@@ -32,3 +32,4 @@ export type {
   SagaExpectation,
   ScenarioTimer,
 } from './saga-scenario.js';
+export { seededRandom } from './seeded-random.js';
