@@ -30,6 +30,7 @@ beforeAll(async () => {
     alias: {
       tidings: join(root, 'packages/tidings/src/index.ts'),
       'tidings/store-kit': join(root, 'packages/tidings/src/store-kit/index.ts'),
+      'tidings/testing': join(root, 'packages/tidings/src/testing/index.ts'),
       '@tidings/sqlite': join(root, 'packages/sqlite/src/index.ts'),
     },
     plugins: [

@@ -127,8 +127,11 @@ export function createFlashSale(options: FlashSaleOptions) {
     retry: options.crmRetry ?? { maxAttempts: 3, baseDelayMs: 100 },
   });
 
-  const pendingTimeout = async (orderId: string): Promise<boolean> =>
-    (await store.timers.get(await timerId(`checkout:${orderId}`, PAYMENT_TIMEOUT))) !== undefined;
+  // Pending and not parked: a parked timeout (its message refused when due) never fires by itself.
+  const pendingTimeout = async (orderId: string): Promise<boolean> => {
+    const timer = await store.timers.get(await timerId(`checkout:${orderId}`, PAYMENT_TIMEOUT));
+    return timer !== undefined && timer.parked === undefined;
+  };
 
   return {
     app,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createInMemoryEventStore, type EventStore, type Message } from 'tidings';
+import { createInMemoryEventStore, fireDueTimers, type EventStore, type Message } from 'tidings';
 import {
   CouponIssued,
   OrderPaid,
@@ -82,5 +82,20 @@ describe('saleReport: the rules of the sale, read from the store', () => {
     delete sale['coupon-o1'];
     const report = await saleReport(await storeWith(sale), { settled: true, pendingTimeouts: async () => false });
     expect(report.problems).toEqual(['order o1: awaiting payment without a pending payment timeout']);
+  });
+
+  it('catches a parked timer (its message refused when due: it never fires by itself)', async () => {
+    const store = await storeWith(paidSale());
+    await store.deleteStream('dead-end', { mode: 'hard' });
+    await store.timers.schedule({
+      id: '0190a000-0000-7000-8000-000000000001',
+      streamId: 'dead-end',
+      message: PaymentTimedOut({ orderId: 'o1' }),
+      at: 0,
+    });
+    await fireDueTimers(store, { now: new Date(), limit: 10 });
+    const problems = (await saleReport(store, { settled: true })).problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^timer 0190a000-0000-7000-8000-000000000001 \(checkout\.payment-timed-out\) parked: /);
   });
 });

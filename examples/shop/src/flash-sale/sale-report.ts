@@ -67,6 +67,9 @@ export async function saleReport(
   for (const [orderId, n] of timeoutsPerOrder)
     if (n > 1) problems.push(`order ${orderId}: payment timeout fired ${n} times`);
   for (const [orderId, n] of couponsPerOrder) if (n > 1) problems.push(`order ${orderId}: ${n} coupons`);
+  for (const timer of await store.timers.listParked()) {
+    problems.push(`timer ${timer.id} (${timer.message.type}) parked: ${timer.parked?.error.message ?? 'no error'}`);
+  }
 
   const count = { 'awaiting-payment': 0, paid: 0, cancelled: 0 };
   for (const o of Object.values(orders)) count[o.status]++;
