@@ -1,46 +1,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleChild } from './__fixtures__/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const root = join(here, '../../../');
-const require = createRequire(import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'tidings-shop-crash-'));
 let script = '';
 let files = 0;
 
 beforeAll(async () => {
-  // Node 20 cannot run TypeScript, and dist may be stale: bundle the child from the sources.
-  script = join(dir, 'shop-child.mjs');
-  const betterSqlite = require.resolve('better-sqlite3');
-  await build({
-    entryPoints: [join(here, '__fixtures__/shop-child.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-    alias: {
-      tidings: join(root, 'packages/tidings/src/index.ts'),
-      'tidings/store-kit': join(root, 'packages/tidings/src/store-kit/index.ts'),
-      'tidings/testing': join(root, 'packages/tidings/src/testing/index.ts'),
-      '@tidings/sqlite': join(root, 'packages/sqlite/src/index.ts'),
-    },
-    plugins: [
-      {
-        name: 'external-natives',
-        setup(b) {
-          b.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: betterSqlite, external: true }));
-        },
-      },
-    ],
-  });
+  script = await bundleChild('shop-child', dir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
